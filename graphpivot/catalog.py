@@ -1,0 +1,215 @@
+"""Stored Cypher queries: a YAML header in ``//`` comments, then portable Cypher.
+
+Files live in ``cypher/pivots`` and ``cypher/hunts``; ``name.<engine>.cypher``
+beside ``name.cypher`` overrides the text for one engine. Parameters are
+validated and made canonical here (pydantic), so a query only ever receives
+typed values through ``$params``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graphpivot import canonical as c
+
+QUERY_DIRS = ("pivots", "hunts")
+ENGINES = ("neo4j", "ladybug")
+FOREVER = 253402300799  # 9999-12-31T23:59:59Z, the default "until"
+DEFAULT_LIMIT = 1000
+
+
+class QueryError(ValueError):
+    """A stored query that cannot be found, parsed or given these parameters."""
+
+
+def parse_time(value: Any) -> int:
+    """Epoch seconds from an int, digits, or ISO 8601 text (UTC when no zone)."""
+    if isinstance(value, bool):
+        raise ValueError("a time, not a boolean")
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value).strip()
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a time (epoch seconds or ISO 8601): {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _host(value: str) -> str:
+    return c.canonical_host(value)[1]
+
+
+_SCALARS: dict[str, Any] = {
+    "str": lambda v: str(v),
+    "int": lambda v: int(v),
+    "float": lambda v: float(v),
+    "bool": lambda v: v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on"),
+    "time": parse_time,
+    "domain": c.canonical_domain,
+    "ip": c.canonical_ip,
+    "host": _host,
+    "url": c.canonical_url,
+    "sha256": lambda v: c.canonical_hash(v, "sha256"),
+}
+
+
+class ParamSpec(BaseModel):
+    """One declared parameter."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = "str"
+    required: bool = False
+    default: Any = None
+    description: str = ""
+
+    def convert(self, value: Any) -> Any:
+        """Typed, canonical value; ``list[T]`` takes a list or comma-separated text."""
+        match = re.fullmatch(r"list\[(\w+)\]", self.type)
+        if match:
+            items = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+            return [_SCALARS[match.group(1)](item.strip() if isinstance(item, str) else item) for item in items]
+        return _SCALARS[self.type](value)
+
+
+class Header(BaseModel):
+    """The YAML header of a stored query."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    title: str
+    description: str = ""
+    attack: list[str] = Field(default_factory=list)
+    maturity: str = "experimental"
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    columns: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class StoredQuery:
+    """A parsed stored query with its per-engine texts."""
+
+    header: Header
+    path: Path
+    cypher: str
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+    @property
+    def group(self) -> str:
+        return self.path.parent.name
+
+    def cypher_for(self, engine: str) -> str:
+        """The text this engine runs: its override, else the portable query."""
+        return self.overrides.get(engine, self.cypher)
+
+    def bind(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Validate raw parameters (CLI strings or Python values) into query parameters."""
+        unknown = sorted(set(raw) - set(self.header.params))
+        if unknown:
+            known = ", ".join(sorted(self.header.params)) or "none"
+            raise QueryError(f"{self.id}: unknown parameter {unknown[0]!r} (known: {known})")
+        bound: dict[str, Any] = {}
+        for name, spec in self.header.params.items():
+            if name in raw and raw[name] is not None:
+                try:
+                    bound[name] = spec.convert(raw[name])
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise QueryError(f"{self.id}: parameter {name!r} ({spec.type}): {exc}") from None
+            elif spec.required:
+                raise QueryError(f"{self.id}: missing required parameter {name!r} ({spec.type})")
+            else:
+                bound[name] = spec.convert(spec.default) if spec.default is not None else None
+        return bound
+
+
+def parse_query(path: Path) -> StoredQuery:
+    """Split a ``.cypher`` file into its YAML header and Cypher body."""
+    text = path.read_text(encoding="utf-8")
+    header_lines: list[str] = []
+    body_lines: list[str] = []
+    in_header = True
+    for line in text.splitlines():
+        if in_header and line.startswith("//"):
+            header_lines.append(line[3:] if line.startswith("// ") else line[2:])
+            continue
+        in_header = False
+        body_lines.append(line)
+    try:
+        data = yaml.safe_load("\n".join(header_lines)) or {}
+        header = Header.model_validate(data)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise QueryError(f"{path}: invalid header: {exc}") from None
+    body = "\n".join(body_lines).strip()
+    if not body:
+        raise QueryError(f"{path}: no Cypher after the header")
+    if header.id != path.stem:
+        raise QueryError(f"{path}: header id {header.id!r} differs from the file name")
+    return StoredQuery(header=header, path=path, cypher=body)
+
+
+def cypher_root() -> Path:
+    """The ``cypher/`` folder shipped inside the package."""
+    return Path(str(resources.files("graphpivot") / "cypher"))
+
+
+class Catalog:
+    """Every stored query, by id."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cypher_root()
+        self._queries: dict[str, StoredQuery] = {}
+        for group in QUERY_DIRS:
+            folder = self.root / group
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob("*.cypher")):
+                if path.stem.count(".") == 0:
+                    query = parse_query(path)
+                    if query.id in self._queries:
+                        raise QueryError(f"duplicate stored query id {query.id!r}")
+                    self._queries[query.id] = query
+            for path in sorted(folder.glob("*.*.cypher")):
+                base, engine = path.stem.rsplit(".", 1)
+                if engine not in ENGINES or base not in self._queries:
+                    raise QueryError(f"{path}: override for unknown query or engine")
+                self._queries[base].overrides[engine] = path.read_text(encoding="utf-8").strip()
+
+    def __iter__(self) -> Iterable[StoredQuery]:  # type: ignore[override]
+        return iter(self._queries.values())
+
+    def get(self, query_id: str) -> StoredQuery:
+        try:
+            return self._queries[query_id]
+        except KeyError:
+            raise QueryError(f"no stored query {query_id!r}; see 'graphpivot pivot list'") from None
+
+    def search(self, text: str | None = None) -> list[StoredQuery]:
+        """Queries whose id, title, description, tags or ATT&CK ids contain ``text``."""
+        if not text:
+            return list(self._queries.values())
+        needle = text.lower()
+        return [
+            q
+            for q in self._queries.values()
+            if needle
+            in " ".join([q.id, q.header.title, q.header.description, *q.header.attack, *q.header.tags]).lower()
+        ]

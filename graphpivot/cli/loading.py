@@ -1,0 +1,97 @@
+"""What every ``graphpivot load ...`` command shares: ingest, progress, summary, rejects, exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable
+from contextlib import ExitStack
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress as Bar
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from graphpivot.cli.context import State, err
+from graphpivot.ingest import Ingestor, LoadSummary
+from graphpivot.maintenance import refresh_degrees
+from graphpivot.model import Progress, Record
+
+REJECTS_SHOWN = 20
+EXIT_REJECTS = 1
+
+
+def run_load(
+    st: State,
+    source: str,
+    records: Iterable[Record],
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    rejects_path: Path | None = None,
+    summary_json: bool = False,
+    observed_at: int | None = None,
+) -> LoadSummary:
+    """Ingest ``records`` into the configured store, print the summary, and exit non-zero when due.
+
+    Rejects are printed (the first few) and written in full to ``rejects_path``
+    (NDJSON). The exit code is 1 when lines were rejected and ``strict`` is set.
+    """
+    with ExitStack() as stack:
+        store = None if dry_run else stack.enter_context(st.store())
+        if store is not None:
+            store.init_schema()
+        rejects_out = stack.enter_context(rejects_path.open("w", encoding="utf-8")) if rejects_path else None
+        bar = stack.enter_context(
+            Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True)
+        ) if sys.stderr.isatty() else None
+        task = bar.add_task(f"loading {source}") if bar else None
+
+        def on_progress(p: Progress) -> None:
+            if bar is not None and task is not None:
+                bar.update(task, description=f"{Path(p.file).name}: {p.lines:,} lines")
+
+        ingestor = Ingestor(
+            store,
+            source,
+            batch_size=st.settings.batch_size,
+            dry_run=dry_run,
+            rejects_out=rejects_out,
+            on_progress=on_progress,
+            observed_at=observed_at,
+        )
+        summary = ingestor.run(records)
+        if store is not None:
+            started = time.perf_counter()
+            refresh_degrees(store)
+            summary.notes.append(f"degrees refreshed in {time.perf_counter() - started:.2f} s")
+    print_summary(summary, rejects_path, as_json=summary_json)
+    if summary.rejected and strict:
+        raise typer.Exit(EXIT_REJECTS)
+    return summary
+
+
+def print_summary(summary: LoadSummary, rejects_path: Path | None, *, as_json: bool) -> None:
+    """Summary on stdout; rejects on stderr."""
+    out = Console(highlight=False)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict()))
+    else:
+        verb = "would write" if summary.dry_run else "wrote"
+        nodes = ", ".join(f"{k} {v}" for k, v in sorted(summary.nodes.items())) or "none"
+        edges = ", ".join(f"{k} {v}" for k, v in sorted(summary.edges.items())) or "none"
+        out.print(
+            f"{summary.source}: read {summary.lines:,} lines, {summary.records:,} records, "
+            f"rejected {summary.rejected:,} in {summary.seconds:.2f} s (run {summary.run_id})"
+        )
+        out.print(f"  {verb} nodes: {nodes}")
+        out.print(f"  {verb} edges: {edges}")
+        for note in summary.notes:
+            out.print(f"  {note}")
+    for reject in summary.rejects[:REJECTS_SHOWN]:
+        err.print(f"rejected {reject}" + (f"  [{reject.raw.strip()[:120]}]" if reject.raw else ""), markup=False)
+    if summary.rejected > REJECTS_SHOWN:
+        where = f"all in {rejects_path}" if rejects_path else "write all with --rejects FILE"
+        err.print(f"... {summary.rejected - REJECTS_SHOWN} more rejected lines ({where})", markup=False)

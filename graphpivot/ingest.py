@@ -1,0 +1,205 @@
+"""The one write path: batch, pre-aggregate, merge, count rejects.
+
+Loaders yield records; the :class:`Ingestor` folds duplicates inside a batch
+with the schema's merge rules (so a 1M-line log becomes a few thousand rows),
+makes sure every edge's endpoints exist, and hands label-grouped rows to the
+store. Memory is bounded by the batch size, not the input size.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from graphpivot.canonical import InvalidValue
+from graphpivot.merge import merge_into
+from graphpivot.model import Edge, Node, Progress, Record, Reject, entity
+from graphpivot.schema import NODES, RELS
+from graphpivot.store.base import GraphStore
+
+MAX_REJECTS_KEPT = 1000
+RAW_CUT = 300
+
+
+@dataclass
+class LoadSummary:
+    """What one load did; printed by the CLI and returned to callers."""
+
+    source: str
+    run_id: str
+    dry_run: bool
+    lines: int = 0
+    nodes: Counter[str] = field(default_factory=Counter)
+    edges: Counter[str] = field(default_factory=Counter)
+    records: int = 0
+    rejected: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for ``--format json`` and logs."""
+        return {
+            "source": self.source,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "lines": self.lines,
+            "records": self.records,
+            "nodes": dict(self.nodes),
+            "edges": dict(self.edges),
+            "rejected": self.rejected,
+            "seconds": round(self.seconds, 3),
+            "notes": self.notes,
+        }
+
+
+class Ingestor:
+    """Accumulates records and writes them in merged batches."""
+
+    def __init__(
+        self,
+        store: GraphStore | None,
+        source: str,
+        *,
+        batch_size: int = 5000,
+        observed_at: int | None = None,
+        dry_run: bool = False,
+        rejects_out: IO[str] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        if store is None and not dry_run:
+            raise ValueError("a store is required unless dry_run is set")
+        self.store = store
+        self.source = source
+        self.batch_size = batch_size
+        self.observed_at = observed_at if observed_at is not None else int(time.time())
+        self.summary = LoadSummary(source=source, run_id=uuid.uuid4().hex[:12], dry_run=dry_run)
+        self._rejects_out = rejects_out
+        self._on_progress = on_progress
+        self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
+        self._edges: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
+        self._lines_by_file: dict[str, int] = {}
+
+    # ------------------------------------------------------------ intake
+    def run(self, records: Iterable[Record]) -> LoadSummary:
+        """Consume every record, flush, and return the summary."""
+        started = time.perf_counter()
+        for record in records:
+            self.add(record)
+        self.flush()
+        self.summary.lines = sum(self._lines_by_file.values())
+        self.summary.seconds += time.perf_counter() - started
+        return self.summary
+
+    def add(self, record: Record) -> None:
+        """Take one record; flushes when the batch is full."""
+        if isinstance(record, Node):
+            self._add_node(record)
+        elif isinstance(record, Edge):
+            self._add_edge(record)
+        elif isinstance(record, Reject):
+            self._reject(record)
+            return
+        elif isinstance(record, Progress):
+            self._lines_by_file[record.file] = record.lines
+            if self._on_progress:
+                self._on_progress(record)
+            return
+        self.summary.records += 1
+        if len(self._nodes) + len(self._edges) >= self.batch_size:
+            self.flush()
+
+    def _reject(self, reject: Reject) -> None:
+        reject.raw = reject.raw[:RAW_CUT]
+        self.summary.rejected += 1
+        if len(self.summary.rejects) < MAX_REJECTS_KEPT:
+            self.summary.rejects.append(reject)
+        if self._rejects_out is not None:
+            self._rejects_out.write(
+                json.dumps({"file": reject.file, "line": reject.line, "reason": reject.reason, "raw": reject.raw})
+                + "\n"
+            )
+
+    def _add_node(self, node: Node, *, from_edge: bool = False) -> None:
+        spec = NODES[node.label]
+        props = node.props
+        if not props.get("sources"):
+            props["sources"] = [self.source]
+        slot = (node.label, node.key)
+        pending = self._nodes.get(slot)
+        if pending is None:
+            self._nodes[slot] = dict(props)
+            if node.label == "Domain":
+                self._link_parent(node.key, props)
+        else:
+            merge_into(pending, props, spec.props)
+        if from_edge:
+            return
+        unknown = set(props) - {p.name for p in spec.props}
+        if unknown:
+            raise ValueError(f"unknown {node.label} properties: {sorted(unknown)}")
+
+    def _link_parent(self, name: str, props: dict[str, Any]) -> None:
+        """``SUBDOMAIN_OF`` to the parent name, up to two-label names (``a.b.example.com`` -> ...)."""
+        labels = name.split(".")
+        if len(labels) <= 2:
+            return
+        seen = props.get("first_seen", self.observed_at)
+        edge_props = {"first_seen": seen, "last_seen": props.get("last_seen", seen), "sources": props["sources"]}
+        self._add_edge(Edge("SUBDOMAIN_OF", "Domain", name, "Domain", ".".join(labels[1:]), edge_props))
+
+    def _add_edge(self, edge: Edge) -> None:
+        spec = RELS[edge.type]
+        if (edge.src_label, edge.dst_label) not in spec.pairs:
+            raise ValueError(f"{edge.type} does not join {edge.src_label} to {edge.dst_label}")
+        props = edge.props
+        props.setdefault("first_seen", props.get("last_seen", self.observed_at))
+        props.setdefault("last_seen", props["first_seen"])
+        props.setdefault("count", 1)
+        if not props.get("sources"):
+            props["sources"] = [self.source]
+        slot = (edge.type, edge.src_label, edge.src_key, edge.dst_label, edge.dst_key)
+        pending = self._edges.get(slot)
+        if pending is None:
+            unknown = set(props) - {p.name for p in spec.props}
+            if unknown:
+                raise ValueError(f"unknown {edge.type} properties: {sorted(unknown)}")
+            self._edges[slot] = dict(props)
+        else:
+            merge_into(pending, props, spec.props)
+        seen = {"first_seen": props["first_seen"], "last_seen": props["last_seen"], "sources": props["sources"]}
+        for label, key in ((edge.src_label, edge.src_key), (edge.dst_label, edge.dst_key)):
+            if (label, key) not in self._nodes:
+                try:
+                    self._add_node(entity(label, key), from_edge=True)
+                except InvalidValue as exc:
+                    raise ValueError(f"edge endpoint {label} {key!r} is not canonical: {exc}") from None
+            merge_into(self._nodes[(label, key)], seen, NODES[label].props)
+
+    # ------------------------------------------------------------ output
+    def flush(self) -> None:
+        """Write the pending batch: nodes first, then edges."""
+        by_label: dict[str, list[dict[str, Any]]] = {}
+        for (label, key), props in self._nodes.items():
+            by_label.setdefault(label, []).append({"key": key, **props})
+        by_rel: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for (rel, src_label, src, dst_label, dst), props in self._edges.items():
+            by_rel.setdefault((rel, src_label, dst_label), []).append({"src": src, "dst": dst, **props})
+        self._nodes.clear()
+        self._edges.clear()
+        for label, rows in by_label.items():
+            if not self.summary.dry_run:
+                assert self.store is not None
+                self.store.upsert_nodes(label, rows)
+            self.summary.nodes[label] += len(rows)
+        for (rel, src_label, dst_label), rows in by_rel.items():
+            if not self.summary.dry_run:
+                assert self.store is not None
+                self.store.upsert_edges(rel, src_label, dst_label, rows)
+            self.summary.edges[rel] += len(rows)
+

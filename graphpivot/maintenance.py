@@ -1,0 +1,19 @@
+"""Jobs that run after loads: store each attribute's degree (its pivot value)."""
+
+from __future__ import annotations
+
+from graphpivot.catalog import cypher_root
+from graphpivot.store.base import GraphStore
+
+
+def statements(name: str) -> list[str]:
+    """The ``;``-separated statements of ``cypher/maintenance/<name>.cypher``."""
+    text = (cypher_root() / "maintenance" / f"{name}.cypher").read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+    return [stmt.strip() for stmt in body.split(";") if stmt.strip()]
+
+
+def refresh_degrees(store: GraphStore) -> None:
+    """Recount how many domains use each IP, name server, certificate, e-mail and fingerprint."""
+    for stmt in statements("degree"):
+        store.write(stmt)

@@ -1,0 +1,125 @@
+"""Ladybug, the embedded zero-setup engine (in-process, one folder on disk).
+
+Ladybug is schema-first: tables come from :mod:`graphpivot.schema`. Upserts are
+two steps (update what exists and learn which keys matched, then create the
+rest), which is several times faster there than ``MERGE``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import ladybug
+
+from graphpivot.schema import NODES, RELS
+from graphpivot.store import writers
+from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+
+_node_update = lru_cache(maxsize=512)(writers.ladybug_node_update)
+_node_create = lru_cache(maxsize=512)(writers.ladybug_node_create)
+_edge_update = lru_cache(maxsize=512)(writers.ladybug_edge_update)
+_edge_create = lru_cache(maxsize=512)(writers.ladybug_edge_create)
+
+
+def _uniform(rows: list[dict[str, Any]], names: frozenset[str]) -> list[dict[str, Any]]:
+    """Ladybug types a parameter list from its first rows: give every row every field."""
+    return [{name: row.get(name) for name in names} for row in rows]
+
+
+class LadybugStore:
+    """A :class:`~graphpivot.store.base.GraphStore` on an embedded Ladybug database."""
+
+    engine = "ladybug"
+
+    def __init__(self, path: Path, *, query_timeout: float = 60.0) -> None:
+        self.location = str(path)
+        self.query_timeout = query_timeout
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = ladybug.Database(str(path))
+        except RuntimeError as exc:
+            raise StoreUnavailable(f"cannot open the embedded database at {path}: {exc}") from None
+        self._conn = ladybug.Connection(self._db)
+        self._schema_ready = False
+
+    def _run(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        result = self._conn.execute(query, params or {})
+        if isinstance(result, list):
+            result = result[-1]
+        return result.get_all()
+
+    def init_schema(self) -> None:
+        for stmt in writers.ladybug_ddl():
+            self._run(stmt)
+        self._schema_ready = True
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_ready:
+            self.init_schema()
+
+    def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+        self._ensure_schema()
+        names = frozenset(k for row in rows for k in row) - {"key"}
+        rows = _uniform(rows, names | {"key"})
+        matched = {r[0] for r in self._run(_node_update(label, names), {"rows": rows})}
+        missing = [row for row in rows if row["key"] not in matched]
+        if missing:
+            self._run(_node_create(label, names), {"rows": missing})
+
+    def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
+        self._ensure_schema()
+        names = frozenset(k for row in rows for k in row) - {"src", "dst"}
+        rows = _uniform(rows, names | {"src", "dst"})
+        matched = {(r[0], r[1]) for r in self._run(_edge_update(rel_type, src_label, dst_label, names), {"rows": rows})}
+        missing = [row for row in rows if (row["src"], row["dst"]) not in matched]
+        if missing:
+            self._run(_edge_create(rel_type, src_label, dst_label, names), {"rows": missing})
+
+    def read(
+        self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> list[dict[str, Any]]:
+        self._ensure_schema()
+        self._conn.set_query_timeout(int((timeout or self.query_timeout) * 1000))
+        self._run("BEGIN TRANSACTION READ ONLY")
+        try:
+            result = self._conn.execute(cypher, params or {})
+            if isinstance(result, list):
+                result = result[-1]
+            columns = result.get_column_names()
+            rows = [dict(zip(columns, plain(values), strict=True)) for values in result.get_all()]
+        except Exception as exc:
+            self._run("ROLLBACK")
+            if "interrupted" in str(exc).lower() or "timeout" in str(exc).lower():
+                raise QueryTimeout(f"query stopped after {timeout or self.query_timeout} s") from None
+            raise
+        finally:
+            self._conn.set_query_timeout(0)
+        self._run("COMMIT")
+        return rows
+
+    def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        self._ensure_schema()
+        result = self._conn.execute(cypher, params or {})
+        if isinstance(result, list):
+            result = result[-1]
+        columns = result.get_column_names()
+        return [dict(zip(columns, plain(values), strict=True)) for values in result.get_all()]
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        self._ensure_schema()
+        nodes = {label: int(self._run(f"MATCH (n:{label}) RETURN count(n)")[0][0]) for label in NODES}
+        edges = {rel: int(self._run(f"MATCH ()-[r:{rel}]->() RETURN count(r)")[0][0]) for rel in RELS}
+        return nodes, edges
+
+    def clear(self) -> None:
+        self._ensure_schema()
+        for rel in RELS:
+            self._run(f"MATCH ()-[r:{rel}]->() DELETE r")
+        for label in NODES:
+            self._run(f"MATCH (n:{label}) DELETE n")
+
+    def close(self) -> None:
+        self._conn.close()
+        self._db.close()

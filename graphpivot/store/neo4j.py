@@ -1,0 +1,111 @@
+"""Neo4j, the system of record, through the official driver.
+
+Writes are managed transactions (``execute_write`` retries transient errors)
+of ``UNWIND $rows`` batches; reads run in read access mode with a timeout.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import neo4j
+from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+
+from graphpivot.schema import NODES, RELS
+from graphpivot.store import writers
+from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+
+_TIMEOUT_CODES = (
+    "Neo.ClientError.Transaction.TransactionTimedOut",
+    "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+    "Neo.TransientError.Transaction.TransactionTimedOut",
+)
+
+_node_query = lru_cache(maxsize=512)(writers.neo4j_node_upsert)
+_edge_query = lru_cache(maxsize=512)(writers.neo4j_edge_upsert)
+
+
+class Neo4jStore:
+    """A :class:`~graphpivot.store.base.GraphStore` on a Neo4j server."""
+
+    engine = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str,
+        *,
+        database: str | None = None,
+        query_timeout: float = 60.0,
+    ) -> None:
+        self.location = uri
+        self.database = database
+        self.query_timeout = query_timeout
+        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        try:
+            self._driver.verify_connectivity()
+        except (ServiceUnavailable, OSError, Neo4jError) as exc:
+            self._driver.close()
+            raise StoreUnavailable(
+                f"cannot reach Neo4j at {uri}: {exc}. Start one with 'scripts/neo4j-local start' "
+                "or 'docker compose up -d', and check GRAPHPIVOT_NEO4J_URI/USER/PASSWORD."
+            ) from None
+
+    def _session(self, mode: str) -> neo4j.Session:
+        return self._driver.session(database=self.database, default_access_mode=mode)
+
+    def _write_tx(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [plain(r.data()) for r in tx.run(query, params)]
+
+        with self._session(neo4j.WRITE_ACCESS) as session:
+            return session.execute_write(work)
+
+    def init_schema(self) -> None:
+        with self._session(neo4j.WRITE_ACCESS) as session:
+            for stmt in writers.neo4j_ddl():
+                session.run(stmt).consume()
+
+    def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+        names = frozenset(k for row in rows for k in row) - {"key"}
+        self._write_tx(_node_query(label, names), {"rows": rows})
+
+    def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
+        names = frozenset(k for row in rows for k in row) - {"src", "dst"}
+        self._write_tx(_edge_query(rel_type, src_label, dst_label, names), {"rows": rows})
+
+    def read(
+        self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> list[dict[str, Any]]:
+        query = neo4j.Query(cypher, timeout=timeout or self.query_timeout)  # type: ignore[arg-type]
+
+        def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+            return [plain(r.data()) for r in tx.run(query, params or {})]
+
+        try:
+            with self._session(neo4j.READ_ACCESS) as session:
+                return session.execute_read(work)
+        except ClientError as exc:
+            if exc.code in _TIMEOUT_CODES:
+                raise QueryTimeout(f"query stopped after {timeout or self.query_timeout} s") from None
+            raise
+
+    def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._write_tx(cypher, params or {})
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        nodes = {label: self._count(f"MATCH (n:{label}) RETURN count(n) AS c") for label in NODES}
+        edges = {rel: self._count(f"MATCH ()-[r:{rel}]->() RETURN count(r) AS c") for rel in RELS}
+        return nodes, edges
+
+    def _count(self, query: str) -> int:
+        return int(self.read(query)[0]["c"])
+
+    def clear(self) -> None:
+        with self._session(neo4j.WRITE_ACCESS) as session:
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+    def close(self) -> None:
+        self._driver.close()

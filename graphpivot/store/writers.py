@@ -1,0 +1,136 @@
+"""Generate each engine's DDL and merge writers from :mod:`graphpivot.schema`.
+
+The two dialects differ only in a few spellings (list union, casts, DDL), so
+one generator with a small :class:`Dialect` serves both; the merge rules are
+the schema's, never hand-written per label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from graphpivot.schema import NODES, RELS, Merge, Prop
+
+NODE_INDEXES = {"Domain": ("indicator", "registered_domain"), "IP": ("indicator",), "URL": ("indicator",)}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one engine spells the parts that differ."""
+
+    name: str
+    casts: bool  # Ladybug infers struct field types from data; cast every incoming value
+
+    def value(self, prop: Prop) -> str:
+        raw = f"r.{prop.name}"
+        return f"CAST({raw} AS {prop.type.value})" if self.casts else raw
+
+    def union(self, old: str, new: str) -> str:
+        if self.casts:
+            return f"list_distinct(list_concat({old}, {new}))"
+        return f"{old} + [v IN {new} WHERE NOT v IN {old}]"
+
+    def merged(self, var: str, prop: Prop) -> str:
+        """Expression for the merged value of ``var.prop`` with the incoming row."""
+        old, new = f"{var}.{prop.name}", self.value(prop)
+        if prop.merge is Merge.LATEST:
+            return f"coalesce({new}, {old})"
+        combine = {
+            Merge.MIN: f"CASE WHEN {new} < {old} THEN {new} ELSE {old} END",
+            Merge.MAX: f"CASE WHEN {new} > {old} THEN {new} ELSE {old} END",
+            Merge.SUM: f"{old} + {new}",
+            Merge.UNION: self.union(old, new),
+            Merge.OR: f"({old} OR {new})",
+        }[prop.merge]
+        return f"CASE WHEN {new} IS NULL THEN {old} WHEN {old} IS NULL THEN {new} ELSE {combine} END"
+
+
+NEO4J = Dialect("neo4j", casts=False)
+LADYBUG = Dialect("ladybug", casts=True)
+
+
+def _selected(props: Iterable[Prop], names: frozenset[str]) -> list[Prop]:
+    return [p for p in props if p.name in names]
+
+
+def set_clause(dialect: Dialect, var: str, props: list[Prop]) -> str:
+    return ", ".join(f"{var}.{p.name} = {dialect.merged(var, p)}" for p in props)
+
+
+# ---------------------------------------------------------------- Neo4j
+
+
+def neo4j_ddl() -> list[str]:
+    """Uniqueness constraints on every label's key, plus a few lookup indexes."""
+    stmts = [
+        f"CREATE CONSTRAINT {label.lower()}_key IF NOT EXISTS FOR (n:{label}) REQUIRE n.key IS UNIQUE"
+        for label in NODES
+    ]
+    for label, props in NODE_INDEXES.items():
+        stmts += [f"CREATE INDEX {label.lower()}_{p} IF NOT EXISTS FOR (n:{label}) ON (n.{p})" for p in props]
+    return stmts
+
+
+def neo4j_node_upsert(label: str, names: frozenset[str]) -> str:
+    props = _selected(NODES[label].props, names)
+    sets = set_clause(NEO4J, "n", props)
+    return (
+        f"UNWIND $rows AS r MERGE (n:{label} {{key: r.key}}) ON CREATE SET n.kind = '{label}'"
+        + (f" SET {sets}" if sets else "")
+    )
+
+
+def neo4j_edge_upsert(rel: str, src: str, dst: str, names: frozenset[str]) -> str:
+    sets = set_clause(NEO4J, "e", _selected(RELS[rel].props, names))
+    return (
+        f"UNWIND $rows AS r MATCH (a:{src} {{key: r.src}}) MATCH (b:{dst} {{key: r.dst}}) "
+        f"MERGE (a)-[e:{rel}]->(b)" + (f" SET {sets}" if sets else "")
+    )
+
+
+# ---------------------------------------------------------------- Ladybug
+
+
+def ladybug_ddl() -> list[str]:
+    """Node and relationship tables (key as primary key)."""
+    stmts = []
+    for label, spec in NODES.items():
+        cols = ", ".join(["key STRING PRIMARY KEY", "kind STRING"] + [f"{p.name} {p.type.value}" for p in spec.props])
+        stmts.append(f"CREATE NODE TABLE IF NOT EXISTS {label}({cols})")
+    for rel, rspec in RELS.items():
+        pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rspec.pairs)
+        cols = ", ".join(f"{p.name} {p.type.value}" for p in rspec.props)
+        stmts.append(f"CREATE REL TABLE IF NOT EXISTS {rel}({pairs}, {cols})")
+    return stmts
+
+
+def ladybug_node_update(label: str, names: frozenset[str]) -> str:
+    """Step one of the upsert: update the nodes that exist, return their keys."""
+    sets = set_clause(LADYBUG, "n", _selected(NODES[label].props, names))
+    return f"UNWIND $rows AS r MATCH (n:{label} {{key: r.key}})" + (f" SET {sets}" if sets else "") + " RETURN n.key"
+
+
+def ladybug_node_create(label: str, names: frozenset[str]) -> str:
+    """Step two: create the nodes that did not exist."""
+    props = _selected(NODES[label].props, names)
+    fields = ", ".join(["key: r.key", f"kind: '{label}'"] + [f"{p.name}: {LADYBUG.value(p)}" for p in props])
+    return f"UNWIND $rows AS r CREATE (n:{label} {{{fields}}})"
+
+
+def ladybug_edge_update(rel: str, src: str, dst: str, names: frozenset[str]) -> str:
+    sets = set_clause(LADYBUG, "e", _selected(RELS[rel].props, names))
+    return (
+        f"UNWIND $rows AS r MATCH (a:{src} {{key: r.src}})-[e:{rel}]->(b:{dst} {{key: r.dst}})"
+        + (f" SET {sets}" if sets else "")
+        + " RETURN a.key, b.key"
+    )
+
+
+def ladybug_edge_create(rel: str, src: str, dst: str, names: frozenset[str]) -> str:
+    props = _selected(RELS[rel].props, names)
+    fields = ", ".join(f"{p.name}: {LADYBUG.value(p)}" for p in props)
+    return (
+        f"UNWIND $rows AS r MATCH (a:{src} {{key: r.src}}), (b:{dst} {{key: r.dst}}) "
+        f"CREATE (a)-[e:{rel} {{{fields}}}]->(b)"
+    )

@@ -1,0 +1,86 @@
+"""Plain indicator lists: one domain, IP, ``ip:port`` or URL a line, with ``#`` comments.
+
+Reads maltrail trails, abuse.ch plain exports and analysts' own lists; defanged
+forms are undone. ``# Reference: ...`` comments are kept as context on the
+``MENTIONS`` edges of the indicators below them. Each file becomes a Report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from graphpivot.canonical import InvalidValue, split_host_port
+from graphpivot.model import Edge, Node, Progress, Record, Reject, entity, host_of_url, indicator_node
+
+_COMMENT_PREFIXES = ("#", ";", "//")
+_REFERENCE_PREFIX = "reference:"
+
+
+def read_ioc_list(path: Path, source: str, *, threat: str | None = None, observed_at: int) -> Iterator[Record]:
+    """Yield the file's Report, its indicators and the ``MENTIONS`` edges to them."""
+    report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source)
+    yield report
+    if threat:
+        threat_node = entity("Threat", threat, name=threat)
+        yield threat_node
+        yield Edge("ABOUT", "Report", report.key, "Threat", threat_node.key, {"first_seen": observed_at})
+    reference: str | None = None
+    lineno = 0
+    try:
+        with path.open(encoding="utf-8", errors="strict") as handle:
+            for lineno, raw_line in enumerate(handle, start=1):
+                if lineno % 10_000 == 0:
+                    yield Progress(str(path), lineno)
+                line = raw_line.strip()
+                if not line:
+                    continue
+                if line.startswith(_COMMENT_PREFIXES):
+                    comment = line.lstrip("#;/ ").strip()
+                    if comment.lower().startswith(_REFERENCE_PREFIX):
+                        reference = comment[len(_REFERENCE_PREFIX) :].strip()
+                    continue
+                value = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+                yield from _indicator(path, lineno, value, raw_line, report, reference, threat, observed_at)
+    except UnicodeDecodeError as exc:
+        yield Reject(str(path), lineno + 1, f"not UTF-8 text ({exc.reason}); rest of file skipped")
+    except OSError as exc:
+        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
+    yield Progress(str(path), lineno)
+
+
+def _indicator(
+    path: Path,
+    lineno: int,
+    value: str,
+    raw_line: str,
+    report: Node,
+    reference: str | None,
+    threat: str | None,
+    observed_at: int,
+) -> Iterator[Record]:
+    try:
+        node = indicator_node(value, indicator=True)
+        if node.label == "Domain" and "." not in node.key:
+            raise InvalidValue(f"single-label name is not an indicator: {value!r}")
+        context = [f"reference: {reference}"] if reference else []
+        if node.label == "IP":
+            port = split_host_port(value)[1]
+            if port is not None:
+                context.append(f"port: {port}")
+        host = _host(node)
+    except InvalidValue as exc:
+        yield Reject(str(path), lineno, str(exc), raw_line.rstrip("\n"))
+        return
+    yield node
+    mention = {"first_seen": observed_at, "context": context}
+    yield Edge("MENTIONS", "Report", report.key, node.label, node.key, mention)
+    if threat:
+        yield Edge("ATTRIBUTED_TO", node.label, node.key, "Threat", entity("Threat", threat).key, {"first_seen": observed_at})
+    if host is not None:
+        yield host
+        yield Edge("ON_HOST", "URL", node.key, host.label, host.key, {"first_seen": observed_at})
+
+
+def _host(node: Node) -> Node | None:
+    return host_of_url(node.key) if node.label == "URL" else None

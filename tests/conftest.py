@@ -1,0 +1,68 @@
+"""Fixtures: a real store per engine (embedded Ladybug, a real Neo4j server), shared sample data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import shared_data
+
+from graphpivot.store.base import GraphStore
+from graphpivot.store.embedded import LadybugStore
+ENGINES = ("ladybug", "neo4j")
+NEO4J_HINT = (
+    "no Neo4j: start one with 'scripts/neo4j-local start' and "
+    "'eval \"$(scripts/neo4j-local env)\"' (or docker compose up -d and set GRAPHPIVOT_NEO4J_*)"
+)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    path = shared_data()
+    if not path.is_dir():
+        pytest.fail(f"shared sample data not found at {path}; set GRAPHPIVOT_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def neo4j_store() -> Iterator[GraphStore | None]:
+    uri = os.environ.get("GRAPHPIVOT_NEO4J_URI")
+    if not uri:
+        yield None
+        return
+    from graphpivot.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(
+        uri,
+        os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
+        os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
+    )
+    store.init_schema()
+    yield store
+    store.clear()
+    store.close()
+
+
+def _require_neo4j(store: GraphStore | None) -> GraphStore:
+    if store is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true but GRAPHPIVOT_NEO4J_URI is not set: " + NEO4J_HINT)
+        pytest.skip(NEO4J_HINT)
+    return store
+
+
+@pytest.fixture(params=ENGINES)
+def store(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStore | None) -> Iterator[GraphStore]:
+    """An empty graph on each engine in turn."""
+    if request.param == "ladybug":
+        lb = LadybugStore(tmp_path / "graph.lbdb")
+        lb.init_schema()
+        yield lb
+        lb.close()
+        return
+    neo = _require_neo4j(neo4j_store)
+    neo.clear()
+    yield neo
+

@@ -1,0 +1,136 @@
+"""Canonical forms on nasty inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphpivot import canonical as c
+from graphpivot.model import entity, indicator_node
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Example.COM", "example.com"),
+        ("example.com.", "example.com"),
+        ("  evil[.]com ", "evil.com"),
+        ("evil(.)co[.]uk", "evil.co.uk"),
+        ("evil[dot]com", "evil.com"),
+        ("Bücher.de", "xn--bcher-kva.de"),
+        ("XN--BCHER-KVA.DE", "xn--bcher-kva.de"),
+        ("пример.рф", "xn--e1afmkfd.xn--p1ai"),
+        ("_dmarc.example.com", "_dmarc.example.com"),
+        ("wpad", "wpad"),
+    ],
+)
+def test_domain_canonical(raw: str, expected: str) -> None:
+    assert c.canonical_domain(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "empty"),
+        ("1.2.3.4", "IP address"),
+        ("evil.com:8080", "port"),
+        ("http://evil.com/x", "URL"),
+        ("a..b.com", "empty label"),
+        ("-bad-.com", "invalid label"),
+        ("xn--zzzz-.com", "invalid"),
+        ("a" * 64 + ".com", "invalid label"),
+        ("*.evil.com", "wildcard"),
+        ("bad name.com", "invalid label"),
+        ("123.456", "all-numeric"),
+    ],
+)
+def test_domain_rejects_with_reason(raw: str, reason: str) -> None:
+    with pytest.raises(c.InvalidValue, match=reason):
+        c.canonical_domain(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1.2.3.4", "1.2.3.4"),
+        ("1[.]2[.]3[.]4", "1.2.3.4"),
+        ("[2001:DB8::1]", "2001:db8::1"),
+        ("2001:0db8:0000::0001", "2001:db8::1"),
+        ("fe80::1%eth0", "fe80::1"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+    ],
+)
+def test_ip_canonical(raw: str, expected: str) -> None:
+    assert c.canonical_ip(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["999.1.1.1", "01.2.3.4", "1.2.3", "example.com", ""])
+def test_ip_rejects(raw: str) -> None:
+    with pytest.raises(c.InvalidValue):
+        c.canonical_ip(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("hxxp://Evil[.]COM/Path?a=1#frag", "http://evil.com/Path?a=1"),
+        ("hxxps[:]//evil.com:443/x", "https://evil.com/x"),
+        ("HTTP://EVIL.COM:8080", "http://evil.com:8080/"),
+        ("pastebin.com/raw/abc", "http://pastebin.com/raw/abc"),
+        ("http://[2001:db8::1]:8443/a", "http://[2001:db8::1]:8443/a"),
+        ("https://Bücher.de/", "https://xn--bcher-kva.de/"),
+    ],
+)
+def test_url_canonical(raw: str, expected: str) -> None:
+    assert c.canonical_url(raw) == expected
+
+
+def test_url_rejects_bad_port() -> None:
+    with pytest.raises(c.InvalidValue):
+        c.canonical_url("http://evil.com:99999/")
+
+
+def test_hashes_and_fingerprints() -> None:
+    sha = "AB:" * 31 + "AB"
+    assert c.canonical_hash(sha, "sha256") == "ab" * 32
+    assert c.canonical_fingerprint("JA3", "E7D705A3286E19EA42F587B344EE6865") == "ja3:e7d705a3286e19ea42f587b344ee6865"
+    with pytest.raises(c.InvalidValue):
+        c.canonical_fingerprint("jarm", "abc")
+    with pytest.raises(c.InvalidValue):
+        c.canonical_hash("xyz", "md5")
+
+
+def test_asn_email_cidr() -> None:
+    assert c.canonical_asn("AS13335") == c.canonical_asn(" as 13335") == "13335"
+    assert c.canonical_email("Admin@Evil[.]COM") == "admin@evil.com"
+    assert c.canonical_cidr("10.1.2.3/8") == "10.0.0.0/8"
+    with pytest.raises(c.InvalidValue):
+        c.canonical_email("no-at-sign")
+
+
+def test_entities_derive_properties() -> None:
+    domain = entity("Domain", "H1.Wensa.AT.")
+    assert domain.key == "h1.wensa.at"
+    assert domain.props["registered_domain"] == "wensa.at"
+    assert domain.props["is_registered"] is False
+    ip = entity("IP", "10.18.20.97")
+    assert ip.props == {"version": 4, "is_global": False}
+    url = entity("URL", "hxxp://pastebin[.]com/raw/XyZ")
+    assert (url.key, url.props["host"], url.props["path"]) == ("http://pastebin.com/raw/XyZ", "pastebin.com", "/raw/XyZ")
+    fp = entity("Fingerprint", "JARM:" + "2A" * 31)
+    assert fp.props["fp_type"] == "jarm"
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "key"),
+    [
+        ("1.2.3.4:8080", "IP", "1.2.3.4"),
+        ("[2001:db8::5]:443", "IP", "2001:db8::5"),
+        ("2001:db8::5", "IP", "2001:db8::5"),
+        ("evil[.]com", "Domain", "evil.com"),
+        ("malwat.ch/malware", "URL", "http://malwat.ch/malware"),
+        ("evil.com/", "Domain", "evil.com"),
+    ],
+)
+def test_indicator_classification(text: str, label: str, key: str) -> None:
+    node = indicator_node(text)
+    assert (node.label, node.key) == (label, key)

@@ -337,7 +337,7 @@ def entity(label: str, key: str | int, **props: Any) -> Node:
     or a property is not acceptable.
     """
     try:
-        return ENTITY_BY_LABEL[label](key=key, **props).to_node()  # type: ignore[arg-type]
+        return ENTITY_BY_LABEL[label](key=key, **props).to_node()
     except ValidationError as exc:
         first = exc.errors()[0]
         ctx = first.get("ctx", {})

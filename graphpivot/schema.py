@@ -11,13 +11,13 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from graphpivot.model import ENTITIES, Entity
 
 
-class PropType(str, Enum):
+class PropType(StrEnum):
     """Property types both engines can store."""
 
     STRING = "STRING"
@@ -28,7 +28,7 @@ class PropType(str, Enum):
     INT_LIST = "INT64[]"
 
 
-class Merge(str, Enum):
+class Merge(StrEnum):
     """How an incoming value combines with the stored one."""
 
     MIN = "min"

@@ -48,7 +48,7 @@ class LadybugStore:
         result = self._conn.execute(query, params or {})
         if isinstance(result, list):
             result = result[-1]
-        return result.get_all()
+        return [list(row) for row in result.get_all()]
 
     def init_schema(self) -> None:
         for stmt in writers.ladybug_ddl():

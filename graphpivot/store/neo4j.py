@@ -79,17 +79,18 @@ class Neo4jStore:
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
     ) -> list[dict[str, Any]]:
-        query = neo4j.Query(cypher, timeout=timeout or self.query_timeout)  # type: ignore[arg-type]
+        seconds = timeout or self.query_timeout
 
+        @neo4j.unit_of_work(timeout=seconds)
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-            return [plain(r.data()) for r in tx.run(query, params or {})]
+            return [plain(r.data()) for r in tx.run(cypher, params or {})]
 
         try:
             with self._session(neo4j.READ_ACCESS) as session:
                 return session.execute_read(work)
         except ClientError as exc:
             if exc.code in _TIMEOUT_CODES:
-                raise QueryTimeout(f"query stopped after {timeout or self.query_timeout} s") from None
+                raise QueryTimeout(f"query stopped after {seconds} s") from None
             raise
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,343 @@
+"""``graphpivot enrich dns|rdap|tls``: batch enrichment from live services, passive unless --active."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Annotated, Any
+
+import dns.resolver
+import typer
+
+from graphpivot.canonical import InvalidValue
+from graphpivot.catalog import QueryError
+from graphpivot.cli.context import State, fail, state
+from graphpivot.enrich.base import Enricher, Target
+from graphpivot.enrich.joblog import JobLog
+from graphpivot.enrich.resolver import make_resolver, parse_resolver, system_resolver
+from graphpivot.enrich.runner import EXIT_FAILED, Job, JobSummary, Limits, open_run
+from graphpivot.enrich.selection import (
+    BUILTIN,
+    IndicatorInfrastructure,
+    Plan,
+    explicit_targets,
+    fresh_targets,
+    pending_targets,
+    plan,
+    selection_query,
+    targets_from_rows,
+)
+from graphpivot.loaders.enrich_dns import DnsEnricher
+from graphpivot.loaders.enrich_rdap import DEFAULT_RDAP_URL, RdapEnricher
+from graphpivot.loaders.enrich_tls import TlsEnricher
+from graphpivot.maintenance import refresh_degrees
+from graphpivot.store.base import GraphStore
+
+app = typer.Typer(
+    help="Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active.", no_args_is_help=True
+)
+
+PLAN_SHOWN = 10
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+Targets = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--targets", help=f"Built-in selection ({', '.join(BUILTIN)}); repeatable (default: indicators, frontier)."
+    ),
+]
+Select = Annotated[
+    str | None, typer.Option("--select", help="Stored query (cypher/enrich, pivot or hunt) giving the targets.")
+]
+Params = Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE for --select; repeatable.")]
+Column = Annotated[
+    str | None, typer.Option("--column", help="Column of --select holding the domain or IP (default: first).")
+]
+Explicit = Annotated[list[str] | None, typer.Option("--target", help="A domain or IP to enrich; repeatable.")]
+Active = Annotated[
+    bool, typer.Option("--active", help="Also touch indicator infrastructure (their name servers, hosts).")
+]
+AllowPrivate = Annotated[bool, typer.Option("--allow-private", help="Allow private, loopback and reserved targets.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation in a terminal.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what the job would touch, then stop.")]
+MaxAge = Annotated[
+    str, typer.Option("--max-age", help="Skip targets answered within this age (30m, 12h, 7d; 0 = none).")
+]
+Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Enrich at most this many targets.")]
+Concurrency = Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Lookups in flight at once.")]
+Timeout = Annotated[float, typer.Option("--timeout", min=0.05, help="Seconds per request.")]
+Retries = Annotated[int, typer.Option("--retries", min=0, max=10, help="Extra attempts after a transient failure.")]
+Backoff = Annotated[float, typer.Option("--backoff", min=0.0, help="First retry delay in seconds; doubles each retry.")]
+Rate = Annotated[float | None, typer.Option("--rate", min=0.01, help="At most this many requests per second.")]
+LogJson = Annotated[bool, typer.Option("--log-json", help="One JSON object per event on stderr (for schedulers).")]
+SummaryJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+Resolvers = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--resolver", envvar="GRAPHPIVOT_RESOLVERS", help="Resolver IP[:PORT]; repeatable (env GRAPHPIVOT_RESOLVERS)."
+    ),
+]
+SystemResolver = Annotated[bool, typer.Option("--system-resolver", help="Use the machine's resolv.conf resolvers.")]
+
+
+def parse_age(text: str) -> int:
+    """``90``, ``30m``, ``12h``, ``7d``, ``2w`` to seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text.lower())
+    if not match:
+        raise typer.BadParameter(f"not an age: {text!r} (use e.g. 30m, 12h, 7d)")
+    return int(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+@dataclass
+class JobOptions:
+    """Options every enrichment command shares."""
+
+    targets: list[str]
+    select: str | None
+    params: list[str]
+    column: str | None
+    explicit: list[str]
+    active: bool
+    allow_private: bool
+    yes: bool
+    dry_run: bool
+    max_age: int
+    limit: int | None
+    limits: Limits
+    timeout: float
+    log_json: bool
+    summary_json: bool
+    ports: tuple[int, ...] = ()
+
+    def signature(self, job: str) -> str:
+        """What makes two invocations the same run (a killed one resumes only the same selection)."""
+        return json.dumps(
+            [job, sorted(self.targets), self.select, sorted(self.params), self.column, sorted(self.explicit),
+             self.active, self.allow_private, list(self.ports), self.limit],
+        )
+
+
+def _options(given: dict[str, Any]) -> JobOptions:
+    """The shared options out of a command's arguments (its ``locals()``)."""
+    targets = given["targets"] or []
+    unknown = sorted(set(targets) - set(BUILTIN))
+    if unknown:
+        fail(f"--targets {unknown[0]!r}: choose from {', '.join(BUILTIN)}")
+    default = [] if (given["select"] or given["explicit"]) else ["indicators", "frontier"]
+    return JobOptions(
+        targets=list(targets or default),
+        select=given["select"],
+        params=list(given["params"] or []),
+        column=given["column"],
+        explicit=list(given["explicit"] or []),
+        active=given["active"],
+        allow_private=given["allow_private"],
+        yes=given["yes"],
+        dry_run=given["dry_run"],
+        max_age=parse_age(given["max_age"]),
+        limit=given["limit"],
+        limits=Limits(
+            concurrency=given["concurrency"], retries=given["retries"], backoff=given["backoff"], rate=given["rate"]
+        ),
+        timeout=given["timeout"],
+        log_json=given["log_json"],
+        summary_json=given["summary_json"],
+    )
+
+
+def _resolver(values: list[str] | None, use_system: bool, timeout: float) -> dns.resolver.Resolver | None:
+    if use_system:
+        return system_resolver(timeout=timeout)
+    if not values:
+        return None
+    try:
+        servers = [parse_resolver(v) for item in values for v in item.replace(",", " ").split()]
+    except InvalidValue as exc:
+        fail(f"--resolver: {exc} (expected IP[:PORT])")
+    return make_resolver(servers, timeout=timeout)
+
+
+def _candidates(store: GraphStore, st: State, labels: tuple[str, ...], opts: JobOptions) -> list[Target]:
+    found: list[Target] = []
+    try:
+        found += explicit_targets(opts.explicit, labels)
+        queries: list[tuple[str, dict[str, str]]] = [(mode, {"kinds": ",".join(labels)}) for mode in opts.targets]
+        if opts.select:
+            raw = {}
+            for item in opts.params:
+                name, sep, value = item.partition("=")
+                if not sep:
+                    fail(f"--param {item!r}: expected NAME=VALUE")
+                raw[name.strip()] = value
+            queries.append((opts.select, raw))
+        for name, raw_params in queries:
+            query = selection_query(name)
+            rows = store.read(query.cypher_for(store.engine), query.bind(raw_params), st.settings.query_timeout)
+            column = opts.column if name == opts.select else None
+            found += targets_from_rows(rows, labels, column)
+    except (InvalidValue, QueryError) as exc:
+        fail(str(exc))
+    if opts.ports:
+        found = [Target(t.label, t.key, port) for t in found for port in opts.ports]
+    return found
+
+
+def _show_plan(log: JobLog, enricher: Enricher, the_plan: Plan, *, resumed: bool, run: str, active: bool) -> None:
+    mode = "ACTIVE (touches indicator infrastructure)" if active else "passive"
+    verb = f"resuming run {run}" if resumed else f"run {run}"
+    log.event(
+        "plan",
+        f"{verb}, {mode}: {enricher.describe()}; {len(the_plan.targets)} target(s)",
+        run=run,
+        resumed=resumed,
+        active=active,
+        targets=len(the_plan.targets),
+        skipped={reason: len(ts) for reason, ts in the_plan.skipped.items()},
+        contacts=enricher.describe(),
+    )
+    shown = ", ".join(t.ref for t in the_plan.targets[:PLAN_SHOWN])
+    if shown:
+        more = f" and {len(the_plan.targets) - PLAN_SHOWN} more" if len(the_plan.targets) > PLAN_SHOWN else ""
+        log.event("plan-targets", f"  targets: {shown}{more}")
+    for reason, skipped in the_plan.skipped.items():
+        log.event("plan-skip", f"  skipped {len(skipped)}: {reason} ({', '.join(t.ref for t in skipped[:5])}"
+                  f"{', ...' if len(skipped) > 5 else ''})")
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM (and SIGINT) ask the job to stop: finished lookups are recorded, the run can be resumed."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _print_summary(summary: JobSummary, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict()))
+        return
+    outcomes = ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items())) or "none"
+    edges = ", ".join(f"{k} {v}" for k, v in sorted(summary.edges.items())) or "none"
+    state_text = "interrupted (run again to resume)" if summary.interrupted else "done"
+    typer.echo(
+        f"enrich {summary.job}: {state_text}; {summary.answered + summary.failed}/{summary.planned} targets, "
+        f"{summary.failed} failed, in {summary.seconds:.2f} s "
+        f"(run {summary.run}{', resumed' if summary.resumed else ''})"
+    )
+    typer.echo(f"  outcomes: {outcomes}")
+    typer.echo(f"  edges written: {edges}; rejected records: {summary.rejected}")
+
+
+def run_job(ctx: typer.Context, enricher: Enricher, opts: JobOptions) -> None:
+    """Select, show the plan, confirm, run, record; exit 0 success, 1 partial, 2 failure, 3 interrupted."""
+    st = state(ctx)
+    log = JobLog(enricher.job, as_json=opts.log_json)
+    now = int(time.time())
+    with st.store() as store:
+        store.init_schema()
+        run = open_run(store, enricher.job, opts.signature(enricher.job), now)
+        if run.resumed:
+            the_plan = Plan(targets=pending_targets(store, enricher.job, run.run))
+        else:
+            the_plan = plan(
+                _candidates(store, st, enricher.labels, opts),
+                indicators=None if opts.active else IndicatorInfrastructure(store),
+                fresh=fresh_targets(store, enricher.job, now - opts.max_age) if opts.max_age else set(),
+                allow_private=opts.allow_private,
+                limit=opts.limit,
+            )
+        _show_plan(log, enricher, the_plan, resumed=run.resumed, run=run.run, active=opts.active)
+        if opts.dry_run:
+            return
+        if the_plan.targets and sys.stdin.isatty() and not opts.yes and not typer.confirm("Proceed?", err=True):
+            log.event("aborted", "aborted: nothing was sent")
+            raise typer.Exit(EXIT_FAILED)
+        stop = threading.Event()
+        job = Job(store, enricher, run, limits=opts.limits, log=log, stop=stop, batch_size=st.settings.batch_size)
+        with _stop_on_signals(stop):
+            summary = job.run(the_plan.targets)
+        refresh_degrees(store)
+    log.event("summary", **summary.as_dict())
+    _print_summary(summary, opts.summary_json)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command("dns")
+def dns_job(  # noqa: PLR0917 - one argument per CLI option
+    ctx: typer.Context,
+    resolvers: Resolvers = None,
+    use_system: SystemResolver = False,
+    targets: Targets = None, select: Select = None, params: Params = None, column: Column = None,
+    explicit: Explicit = None, active: Active = False, allow_private: AllowPrivate = False, yes: Yes = False,
+    dry_run: DryRun = False, max_age: MaxAge = "1d", limit: Limit = None, concurrency: Concurrency = 8,
+    timeout: Timeout = 5.0, retries: Retries = 2, backoff: Backoff = 0.5, rate: Rate = None,
+    log_json: LogJson = False, summary_json: SummaryJson = False,
+) -> None:
+    """A, AAAA, CNAME, NS, MX, TXT, SOA for names, PTR for IPs. Indicator names only with --active."""
+    opts = _options(locals())
+    resolver = _resolver(resolvers, use_system, timeout)
+    if resolver is None:
+        fail("give --resolver IP[:PORT] (or --system-resolver to use this machine's resolv.conf)")
+    run_job(ctx, DnsEnricher(resolver), opts)
+
+
+@app.command("rdap")
+def rdap_job(  # noqa: PLR0917 - one argument per CLI option
+    ctx: typer.Context,
+    rdap_url: Annotated[
+        str,
+        typer.Option("--rdap-url", envvar="GRAPHPIVOT_RDAP_URL", help="RDAP base URL; requests go to BASE/ip/ADDRESS."),
+    ] = DEFAULT_RDAP_URL,
+    resolvers: Resolvers = None,
+    use_system: SystemResolver = False,
+    no_asn: Annotated[bool, typer.Option("--no-asn", help="Skip the origin-ASN DNS lookups.")] = False,
+    targets: Targets = None, select: Select = None, params: Params = None, column: Column = None,
+    explicit: Explicit = None, active: Active = False, allow_private: AllowPrivate = False, yes: Yes = False,
+    dry_run: DryRun = False, max_age: MaxAge = "7d", limit: Limit = None, concurrency: Concurrency = 4,
+    timeout: Timeout = 10.0, retries: Retries = 2, backoff: Backoff = 1.0, rate: Rate = 5.0,
+    log_json: LogJson = False, summary_json: SummaryJson = False,
+) -> None:
+    """Netblock, organisation, country, registry (RDAP) and origin ASN for IPs; cached by netblock."""
+    opts = _options(locals())
+    resolver = None if no_asn else _resolver(resolvers, use_system, timeout)
+    if resolver is None and not no_asn:
+        fail("give --resolver IP[:PORT] for the origin-ASN lookups, or --no-asn")
+    run_job(ctx, RdapEnricher(rdap_url, timeout=timeout, resolver=resolver), opts)
+
+
+@app.command("tls")
+def tls_job(  # noqa: PLR0917 - one argument per CLI option
+    ctx: typer.Context,
+    ports: Annotated[
+        list[int] | None, typer.Option("--port", min=1, max=65535, help="Port to connect to; repeatable.")
+    ] = None,
+    resolvers: Resolvers = None,
+    use_system: SystemResolver = False,
+    targets: Targets = None, select: Select = None, params: Params = None, column: Column = None,
+    explicit: Explicit = None, active: Active = False, allow_private: AllowPrivate = False, yes: Yes = False,
+    dry_run: DryRun = False, max_age: MaxAge = "1d", limit: Limit = None, concurrency: Concurrency = 8,
+    timeout: Timeout = 5.0, retries: Retries = 1, backoff: Backoff = 0.5, rate: Rate = None,
+    log_json: LogJson = False, summary_json: SummaryJson = False,
+) -> None:
+    """Certificates served on host:port (SNI for names): Certificate, SERVES_CERT, SAN. Needs --active."""
+    if not active:
+        fail("a TLS handshake touches the target itself: 'enrich tls' runs only with --active")
+    opts = _options(locals())
+    opts.ports = tuple(sorted(set(ports or [443])))
+    resolver = _resolver(resolvers, use_system, timeout)
+    run_job(ctx, TlsEnricher(timeout=timeout, resolver=resolver, allow_private=allow_private), opts)

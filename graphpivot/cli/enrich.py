@@ -19,33 +19,22 @@ import typer
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import QueryError
-from graphpivot.cli.context import State, fail, state
-from graphpivot.enrich.base import Enricher, Target
+from graphpivot.cli.context import fail, state
+from graphpivot.enrich.base import Enricher
 from graphpivot.enrich.joblog import JobLog
+from graphpivot.enrich.prepare import JobRequest, prepare, show_plan
 from graphpivot.enrich.resolver import make_resolver, parse_resolver, system_resolver
-from graphpivot.enrich.runner import EXIT_FAILED, Job, JobSummary, Limits, open_run
-from graphpivot.enrich.selection import (
-    BUILTIN,
-    IndicatorInfrastructure,
-    Plan,
-    explicit_targets,
-    fresh_targets,
-    pending_targets,
-    plan,
-    selection_query,
-    targets_from_rows,
-)
+from graphpivot.enrich.runner import EXIT_FAILED, Job, JobSummary, Limits
+from graphpivot.enrich.selection import BUILTIN
 from graphpivot.loaders.enrich_dns import DnsEnricher
 from graphpivot.loaders.enrich_rdap import DEFAULT_RDAP_URL, RdapEnricher
 from graphpivot.loaders.enrich_tls import TlsEnricher
 from graphpivot.maintenance import refresh_degrees
-from graphpivot.store.base import GraphStore
 
 app = typer.Typer(
     help="Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active.", no_args_is_help=True
 )
 
-PLAN_SHOWN = 10
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 Targets = Annotated[
@@ -98,56 +87,55 @@ def parse_age(text: str) -> int:
 
 @dataclass
 class JobOptions:
-    """Options every enrichment command shares."""
+    """A command's shared options: the request, the limits and how to talk to the analyst."""
 
-    targets: list[str]
-    select: str | None
-    params: list[str]
-    column: str | None
-    explicit: list[str]
-    active: bool
-    allow_private: bool
-    yes: bool
-    dry_run: bool
-    max_age: int
-    limit: int | None
+    request: JobRequest
     limits: Limits
     timeout: float
+    yes: bool
+    dry_run: bool
     log_json: bool
     summary_json: bool
-    ports: tuple[int, ...] = ()
-
-    def signature(self, job: str) -> str:
-        """What makes two invocations the same run (a killed one resumes only the same selection)."""
-        return json.dumps(
-            [job, sorted(self.targets), self.select, sorted(self.params), self.column, sorted(self.explicit),
-             self.active, self.allow_private, list(self.ports), self.limit],
-        )
 
 
-def _options(given: dict[str, Any]) -> JobOptions:
+def _params(items: list[str]) -> dict[str, str]:
+    raw = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--param {item!r}: expected NAME=VALUE")
+        raw[name.strip()] = value
+    return raw
+
+
+def _options(given: dict[str, Any], ports: tuple[int, ...] = ()) -> JobOptions:
     """The shared options out of a command's arguments (its ``locals()``)."""
     targets = given["targets"] or []
     unknown = sorted(set(targets) - set(BUILTIN))
     if unknown:
         fail(f"--targets {unknown[0]!r}: choose from {', '.join(BUILTIN)}")
     default = [] if (given["select"] or given["explicit"]) else ["indicators", "frontier"]
-    return JobOptions(
+    request = JobRequest(
         targets=list(targets or default),
         select=given["select"],
-        params=list(given["params"] or []),
+        params=_params(given["params"] or []),
         column=given["column"],
         explicit=list(given["explicit"] or []),
         active=given["active"],
         allow_private=given["allow_private"],
-        yes=given["yes"],
-        dry_run=given["dry_run"],
         max_age=parse_age(given["max_age"]),
         limit=given["limit"],
-        limits=Limits(
-            concurrency=given["concurrency"], retries=given["retries"], backoff=given["backoff"], rate=given["rate"]
-        ),
+        ports=ports,
+    )
+    limits = Limits(
+        concurrency=given["concurrency"], retries=given["retries"], backoff=given["backoff"], rate=given["rate"]
+    )
+    return JobOptions(
+        request=request,
+        limits=limits,
         timeout=given["timeout"],
+        yes=given["yes"],
+        dry_run=given["dry_run"],
         log_json=given["log_json"],
         summary_json=given["summary_json"],
     )
@@ -163,53 +151,6 @@ def _resolver(values: list[str] | None, use_system: bool, timeout: float) -> dns
     except InvalidValue as exc:
         fail(f"--resolver: {exc} (expected IP[:PORT])")
     return make_resolver(servers, timeout=timeout)
-
-
-def _candidates(store: GraphStore, st: State, labels: tuple[str, ...], opts: JobOptions) -> list[Target]:
-    found: list[Target] = []
-    try:
-        found += explicit_targets(opts.explicit, labels)
-        queries: list[tuple[str, dict[str, str]]] = [(mode, {"kinds": ",".join(labels)}) for mode in opts.targets]
-        if opts.select:
-            raw = {}
-            for item in opts.params:
-                name, sep, value = item.partition("=")
-                if not sep:
-                    fail(f"--param {item!r}: expected NAME=VALUE")
-                raw[name.strip()] = value
-            queries.append((opts.select, raw))
-        for name, raw_params in queries:
-            query = selection_query(name)
-            rows = store.read(query.cypher_for(store.engine), query.bind(raw_params), st.settings.query_timeout)
-            column = opts.column if name == opts.select else None
-            found += targets_from_rows(rows, labels, column)
-    except (InvalidValue, QueryError) as exc:
-        fail(str(exc))
-    if opts.ports:
-        found = [Target(t.label, t.key, port) for t in found for port in opts.ports]
-    return found
-
-
-def _show_plan(log: JobLog, enricher: Enricher, the_plan: Plan, *, resumed: bool, run: str, active: bool) -> None:
-    mode = "ACTIVE (touches indicator infrastructure)" if active else "passive"
-    verb = f"resuming run {run}" if resumed else f"run {run}"
-    log.event(
-        "plan",
-        f"{verb}, {mode}: {enricher.describe()}; {len(the_plan.targets)} target(s)",
-        run=run,
-        resumed=resumed,
-        active=active,
-        targets=len(the_plan.targets),
-        skipped={reason: len(ts) for reason, ts in the_plan.skipped.items()},
-        contacts=enricher.describe(),
-    )
-    shown = ", ".join(t.ref for t in the_plan.targets[:PLAN_SHOWN])
-    if shown:
-        more = f" and {len(the_plan.targets) - PLAN_SHOWN} more" if len(the_plan.targets) > PLAN_SHOWN else ""
-        log.event("plan-targets", f"  targets: {shown}{more}")
-    for reason, skipped in the_plan.skipped.items():
-        log.event("plan-skip", f"  skipped {len(skipped)}: {reason} ({', '.join(t.ref for t in skipped[:5])}"
-                  f"{', ...' if len(skipped) > 5 else ''})")
 
 
 @contextmanager
@@ -247,21 +188,15 @@ def run_job(ctx: typer.Context, enricher: Enricher, opts: JobOptions) -> None:
     """Select, show the plan, confirm, run, record; exit 0 success, 1 partial, 2 failure, 3 interrupted."""
     st = state(ctx)
     log = JobLog(enricher.job, as_json=opts.log_json)
-    now = int(time.time())
     with st.store() as store:
         store.init_schema()
-        run = open_run(store, enricher.job, opts.signature(enricher.job), now)
-        if run.resumed:
-            the_plan = Plan(targets=pending_targets(store, enricher.job, run.run))
-        else:
-            the_plan = plan(
-                _candidates(store, st, enricher.labels, opts),
-                indicators=None if opts.active else IndicatorInfrastructure(store),
-                fresh=fresh_targets(store, enricher.job, now - opts.max_age) if opts.max_age else set(),
-                allow_private=opts.allow_private,
-                limit=opts.limit,
+        try:
+            run, the_plan = prepare(
+                store, enricher, opts.request, now=int(time.time()), timeout=st.settings.query_timeout
             )
-        _show_plan(log, enricher, the_plan, resumed=run.resumed, run=run.run, active=opts.active)
+        except (InvalidValue, QueryError) as exc:
+            fail(str(exc))
+        show_plan(log, enricher, the_plan, run, active=opts.request.active)
         if opts.dry_run:
             return
         if the_plan.targets and sys.stdin.isatty() and not opts.yes and not typer.confirm("Proceed?", err=True):
@@ -337,7 +272,6 @@ def tls_job(  # noqa: PLR0917 - one argument per CLI option
     """Certificates served on host:port (SNI for names): Certificate, SERVES_CERT, SAN. Needs --active."""
     if not active:
         fail("a TLS handshake touches the target itself: 'enrich tls' runs only with --active")
-    opts = _options(locals())
-    opts.ports = tuple(sorted(set(ports or [443])))
+    opts = _options(locals(), ports=tuple(sorted(set(ports or [443]))))
     resolver = _resolver(resolvers, use_system, timeout)
     run_job(ctx, TlsEnricher(timeout=timeout, resolver=resolver, allow_private=allow_private), opts)

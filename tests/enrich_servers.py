@@ -225,7 +225,8 @@ class RdapServer:
                 server.hits[address] += 1
                 kind, value = server.special.get(address, ("", None))
                 if kind == "sleep":
-                    time.sleep(value)
+                    time.sleep(value)  # longer than the client waits: it has gone when this returns
+                    return
                 if kind == "status":
                     self.send_error(value)
                     return

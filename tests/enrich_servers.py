@@ -437,17 +437,17 @@ def edges(store: GraphStore, rel: str, src: str, dst: str) -> list[dict[str, Any
 
 
 def snapshot(store: GraphStore) -> dict[str, Any]:
-    """Every node and edge with its properties, for comparing two graphs."""
+    """Every node and edge with its properties (named from the schema), for comparing two graphs."""
     nodes = {}
-    for label in NODES:
-        for row in store.read(f"MATCH (n:{label}) RETURN n.key AS key, n AS props"):
-            nodes[(label, row["key"])] = {k: v for k, v in row["props"].items() if v is not None and v != []}
+    for label, spec in NODES.items():
+        columns = ", ".join(f"n.{p.name} AS {p.name}" for p in spec.props)
+        for row in store.read(f"MATCH (n:{label}) RETURN n.key AS key, {columns}"):
+            nodes[(label, row.pop("key"))] = {k: v for k, v in row.items() if v is not None and v != []}
     rels = {}
-    for rel, spec in RELS.items():
-        for src, dst in spec.pairs:
-            for row in store.read(
-                f"MATCH (a:{src})-[e:{rel}]->(b:{dst}) RETURN a.key AS src, b.key AS dst, e AS props"
-            ):
-                props = {k: v for k, v in row["props"].items() if v is not None and v != []}
-                rels[(rel, src, row["src"], dst, row["dst"])] = props
+    for rel, rel_spec in RELS.items():
+        columns = ", ".join(f"e.{p.name} AS {p.name}" for p in rel_spec.props)
+        for src, dst in rel_spec.pairs:
+            for row in store.read(f"MATCH (a:{src})-[e:{rel}]->(b:{dst}) RETURN a.key AS src, b.key AS dst, {columns}"):
+                key = (rel, src, row.pop("src"), dst, row.pop("dst"))
+                rels[key] = {k: v for k, v in row.items() if v is not None and v != []}
     return {"nodes": nodes, "edges": rels}

@@ -213,7 +213,7 @@ def run_job(ctx: typer.Context, enricher: Enricher, opts: JobOptions) -> None:
 
 
 @app.command("dns")
-def dns_job(  # noqa: PLR0917 - one argument per CLI option
+def dns_job(
     ctx: typer.Context,
     resolvers: Resolvers = None,
     use_system: SystemResolver = False,
@@ -232,7 +232,7 @@ def dns_job(  # noqa: PLR0917 - one argument per CLI option
 
 
 @app.command("rdap")
-def rdap_job(  # noqa: PLR0917 - one argument per CLI option
+def rdap_job(
     ctx: typer.Context,
     rdap_url: Annotated[
         str,
@@ -256,7 +256,7 @@ def rdap_job(  # noqa: PLR0917 - one argument per CLI option
 
 
 @app.command("tls")
-def tls_job(  # noqa: PLR0917 - one argument per CLI option
+def tls_job(
     ctx: typer.Context,
     ports: Annotated[
         list[int] | None, typer.Option("--port", min=1, max=65535, help="Port to connect to; repeatable.")

@@ -15,7 +15,10 @@ from graphpivot.loaders.enrich_dns import DnsEnricher
 from graphpivot.model import Edge, entity
 from graphpivot.store.base import GraphStore
 
-SOA = {"example.com": ("ns1.example.com", "hostmaster.example.com"), "example.org": ("ns1.bad.example.org", "dns-admin.example.org")}
+SOA = {
+    "example.com": ("ns1.example.com", "hostmaster.example.com"),
+    "example.org": ("ns1.bad.example.org", "dns-admin.example.org"),
+}
 # What the test zones serve: owner -> [(type, value)]. The expectations below are computed from this table.
 SERVED: dict[str, list[tuple[str, str]]] = {
     "example.com": [
@@ -57,9 +60,8 @@ def zone_text(zone: str) -> str:
     for owner, records in SERVED.items():
         if owner == zone or owner.endswith("." + zone):
             for rtype, value in records:
-                if rtype in ("NS", "CNAME") or rtype == "MX":
-                    value = value + "."
-                lines.append(f"{owner}. IN {rtype} {value}")
+                dot = "." if rtype in ("NS", "CNAME", "MX") else ""
+                lines.append(f"{owner}. IN {rtype} {value}{dot}")
     return "\n".join(lines) + "\n"
 
 
@@ -109,7 +111,7 @@ def expected_edges(domains: list[str], ips: list[str]) -> set[tuple[str, str, st
     for domain in domains:
         for name in chain(domain):
             zone = next(z for z in SOA if name == z or name.endswith("." + z))
-            mname, rname = SOA[zone]
+            _, rname = SOA[zone]
             local, _, host = rname.partition(".")
             found.add(("SOA_EMAIL", zone, f"{local}@{host}"))
             for rtype, value in SERVED.get(name, []):
@@ -151,7 +153,8 @@ def test_graph_holds_exactly_the_records_served(store: GraphStore, resolver_for)
     failing = [t for t in FAILING if not t.startswith("IP:")]
     ips = ["192.0.2.10", "192.0.2.25"]
     seed(store, good + failing, ips)
-    selected = {(r["kind"], r["key"]) for r in rows(store, "MATCH (n) WHERE n.kind IN ['Domain', 'IP'] RETURN n.kind AS kind, n.key AS key")}
+    every = "MATCH (n) WHERE n.kind IN ['Domain', 'IP'] RETURN n.kind AS kind, n.key AS key"
+    selected = {(r["kind"], r["key"]) for r in rows(store, every)}
 
     the_plan, summary, log = run_job(
         store, DnsEnricher(resolver_for), JobRequest(targets=["all"], allow_private=True), now=1_700_000_000
@@ -197,9 +200,11 @@ def test_passive_job_sends_nothing_toward_indicator_infrastructure(
     def touched() -> set[str]:
         return {n for n in dns_servers.names() if any(n == a or n.endswith("." + a) for a in adversary)}
 
-    the_plan, summary, _ = run_job(store, DnsEnricher(resolver_for), JobRequest(targets=["all"], allow_private=True))
+    the_plan, _, _ = run_job(store, DnsEnricher(resolver_for), JobRequest(targets=["all"], allow_private=True))
     skipped = {t.key for t in the_plan.skipped["indicator infrastructure (needs --active)"]}
-    assert skipped == {"bad.example.org", "c2.bad.example.org", "ns1.bad.example.org", "victim.example.net", "192.0.2.66"}
+    assert skipped == {
+        "bad.example.org", "c2.bad.example.org", "ns1.bad.example.org", "victim.example.net", "192.0.2.66"
+    }
     assert "example.com" in dns_servers.names()  # the job did run
     assert touched() == set()
     assert not rows(store, "MATCH (e:Enrichment) WHERE e.target = 'bad.example.org' RETURN e.key AS k")
@@ -215,13 +220,14 @@ def test_max_age_skips_answered_targets_and_retries_failures(store: GraphStore, 
     request = JobRequest(explicit=["example.com", "missing.example.com", SLOW], max_age=3600)
     limits = Limits(concurrency=2, retries=0)
     run_job(store, DnsEnricher(resolver_for), request, limits=limits, now=1_700_000_000)
-    again, summary, _ = run_job(store, DnsEnricher(resolver_for), request, limits=limits, now=1_700_000_600)
+    again, _, _ = run_job(store, DnsEnricher(resolver_for), request, limits=limits, now=1_700_000_600)
     assert [t.key for t in again.targets] == [SLOW]  # the timeout is tried again; NXDOMAIN is an answer
     assert {t.key for t in again.skipped["enriched within --max-age"]} == {"example.com", "missing.example.com"}
     later, _, _ = run_job(store, DnsEnricher(resolver_for), request, limits=limits, now=1_700_000_000 + 7200)
     assert len(later.targets) == 3
     # Two runs observed example.com's address: the edge counts two observations, last at the latest run.
-    edge = [e for e in edges(store, "RESOLVES_TO", "Domain", "IP") if e["src"] == "example.com" and e["dst"] == "192.0.2.10"]
+    resolved = edges(store, "RESOLVES_TO", "Domain", "IP")
+    edge = [e for e in resolved if (e["src"], e["dst"]) == ("example.com", "192.0.2.10")]
     assert (edge[0]["count"], edge[0]["first_seen"], edge[0]["last_seen"]) == (2, 1_700_000_000, 1_700_007_200)
 
 

@@ -34,7 +34,7 @@ EXPECTED_OUTCOME = {"8.8.4.4": "malformed", "8.8.8.8": "malformed", "9.9.9.9": "
 
 
 def _plain(text: str) -> str:
-    text = text.split("/")[0]
+    text = text.split("/", maxsplit=1)[0]
     return ".".join(str(int(p)) for p in text.split(".")) if "." in text else text
 
 
@@ -95,7 +95,9 @@ def rdap() -> Iterator[RdapServer]:
     server.stop()
 
 
-def test_rdap_records_netblock_org_country_registry_and_origin(store: GraphStore, rdap: RdapServer, asn_dns: int) -> None:
+def test_rdap_records_netblock_org_country_registry_and_origin(
+    store: GraphStore, rdap: RdapServer, asn_dns: int
+) -> None:
     addresses = [*RECORDED, *SAME_NETWORK, *FAILING, "4.4.4.4"]
     load(store, [entity("IP", a) for a in addresses], source="seed")
     enricher = RdapEnricher(rdap.url, timeout=0.5, resolver=make_resolver([("127.0.0.1", asn_dns)], timeout=1))

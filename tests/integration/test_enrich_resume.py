@@ -30,7 +30,8 @@ def zone() -> str:
         if i % 2:
             lines.append(f"{name}. IN CNAME shared.example.com.")  # the same RESOLVES_TO from many targets
         else:
-            lines += [f"{name}. IN A 192.0.2.{i % 5 + 1}", f"{name}. IN MX 10 mx.example.net.", f'{name}. IN TXT "n{i}"']
+            lines += [f"{name}. IN A 192.0.2.{i % 5 + 1}", f"{name}. IN MX 10 mx.example.net."]
+            lines.append(f'{name}. IN TXT "n{i}"')
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +81,9 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def run(cmd: list[str]) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run(cmd, capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL, timeout=180)
+    done = subprocess.run(
+        cmd, check=False, capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL, timeout=180
+    )
     assert done.stdout.strip(), done.stderr[-2000:]
     return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -113,7 +116,9 @@ def normalised(snap: dict[str, Any], observed_at: int, run_id: str) -> dict[str,
             return value.replace(run_id, "<run>")
         return value
 
-    return {part: {k: {p: fix(v) for p, v in props.items()} for k, props in items.items()} for part, items in snap.items()}
+    return {
+        part: {k: {p: fix(v) for p, v in props.items()} for k, props in items.items()} for part, items in snap.items()
+    }
 
 
 def seed(opener: Opener) -> None:
@@ -150,7 +155,8 @@ def test_killed_then_resumed_equals_straight_through(graphs, resolver: str, sig:
         got = normalised(snapshot(g), resumed["observed_at"], resumed["run"])
     for part in ("nodes", "edges"):
         assert set(got[part]) == set(expected[part]), part
-        assert [(k, got[part][k], expected[part][k]) for k in got[part] if got[part][k] != expected[part][k]][:2] == [], part
+        differing = [(k, got[part][k], expected[part][k]) for k in got[part] if got[part][k] != expected[part][k]]
+        assert differing[:2] == [], part
     with opener() as g:
         # A later run of the same command starts afresh (the previous one finished).
         state = g.read("MATCH (e:Enrichment {key: 'dns:run'}) RETURN e.outcome AS s, e.run AS r")

@@ -7,7 +7,6 @@ import hashlib
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -82,7 +81,10 @@ def test_certificates_served_are_recorded_with_outcomes(store: GraphStore, lab: 
     enricher = TlsEnricher(timeout=0.5, resolver=make_resolver([("127.0.0.1", lab.resolver_port)], timeout=1),
                            allow_private=True)
     request = JobRequest(
-        explicit=["secure.example.com", "old.example.com", "127.0.0.1"], active=True, allow_private=True, ports=lab.ports
+        explicit=["secure.example.com", "old.example.com", "127.0.0.1"],
+        active=True,
+        allow_private=True,
+        ports=lab.ports,
     )
     the_plan, summary, _ = run_job(store, enricher, request, limits=Limits(concurrency=4, retries=0))
     assert len(the_plan.targets) == 3 * 4  # two names and an address, each on four ports
@@ -90,7 +92,9 @@ def test_certificates_served_are_recorded_with_outcomes(store: GraphStore, lab: 
     sha = {name: hashlib.sha256(c.der).hexdigest() for name, c in
            (("good", lab.good), ("expired", lab.expired), ("self", lab.selfsigned))}
     served = {(e["src"], e["dst"]) for lbl in ("Domain", "IP") for e in edges(store, "SERVES_CERT", lbl, "Certificate")}
-    assert served == {("secure.example.com", sha["good"]), ("old.example.com", sha["expired"]), ("127.0.0.1", sha["self"])}
+    assert served == {
+        ("secure.example.com", sha["good"]), ("old.example.com", sha["expired"]), ("127.0.0.1", sha["self"])
+    }
     ports = rows(store, "MATCH ()-[s:SERVES_CERT]->() RETURN s.ports AS p")
     assert all(r["p"] == [lab.tls.port] for r in ports)
     sans = {(e["src"], e["dst"]) for lbl in ("Domain", "IP") for e in edges(store, "SAN", "Certificate", lbl)}

@@ -12,7 +12,7 @@
 // params:
 //   indicators: {type: "list[str]", default: [], description: canonical keys of indicators (any kind)}
 //   all_indicators: {type: bool, default: false, description: include every node flagged indicator = true}
-// columns: [kind, key, flagged, report, report_source, report_tags, valid_from, valid_until, confidence, context, threats]
+// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, valid_from, valid_until, confidence, context, threats]
 MATCH (n)
 WHERE n.kind <> 'Host' AND n.kind <> 'Report' AND n.kind <> 'Threat'
   AND ((n.indicator = true AND $all_indicators) OR n.key IN $indicators)
@@ -25,6 +25,7 @@ WITH n, r, valid_from, valid_until, confidence, context, report_threats, collect
 RETURN n.kind AS kind,
        n.key AS key,
        coalesce(n.indicator, false) AS flagged,
+       n.sources AS node_sources,
        r.key AS report,
        r.source AS report_source,
        r.tags AS report_tags,

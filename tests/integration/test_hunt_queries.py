@@ -442,12 +442,12 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]
     "exposure-url-host": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url_host(URLS, s, u)),
     "exposure-fingerprint": ({"indicators": FPS}, lambda s, u: ANSWERS.exposure_fingerprint(FPS, s, u)),
     "ws-rare-service": ({"max_hosts": 6}, lambda s, u: ANSWERS.ws_rare_service(6, s, u)),
-    "ws-first-seen": ({}, lambda s, u: ANSWERS.ws_first_seen(s, u)),
+    "ws-first-seen": ({}, ANSWERS.ws_first_seen),
     "ws-specific-url": ({}, lambda s, u: ANSWERS.ws_specific_url(MARKERS, s, u)),
     "ws-large-upload": ({"min_bytes": 50_000, "tolerance": 2 * DAY},
                         lambda s, u: ANSWERS.ws_large_upload(50_000, 2 * DAY, s, u)),
     "ws-c2-client": ({"tolerance": DAY}, lambda s, u: ANSWERS.ws_c2_client(DAY, s, u)),
-    "blind-spots-hosts": ({}, lambda s, u: ANSWERS.blind_spots_hosts(s, u)),
+    "blind-spots-hosts": ({}, ANSWERS.blind_spots_hosts),
     "blind-spots-time": ({"bucket": DAY}, lambda s, u: ANSWERS.blind_spots_time(DAY, s, u)),
 }
 

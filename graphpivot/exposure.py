@@ -475,8 +475,10 @@ class Exposure:
             for slot, item in intel_from_rows(rows).items()
             if slot in wanted or (all_indicators and item.flagged)
         }
-        for kind, key in seeds:
-            intel.setdefault((kind, key), Intel(kind, key, sources={SEED_SOURCE}))
+        for slot in seeds:
+            item = intel.setdefault(slot, Intel(*slot))
+            if not item.reports:
+                item.sources.add(SEED_SOURCE)  # nothing but the analyst vouches for it
         return intel
 
     # ------------------------------------------------------------ evidence

@@ -196,7 +196,7 @@ def _blind_section(result: HuntResult) -> list[str]:
     if blind.silent_hosts:
         lines.append(f"- **Hosts with no telemetry at all** ({len(blind.silent_hosts)} of {blind.hosts}): "
                      + _hosts_line(blind.silent_hosts))
-    for channel in CHANNELS:
+    for channel in (c for c in CHANNELS if c not in blind.missing_channels):
         hosts = [h for h in blind.hosts_without.get(channel, []) if h not in blind.silent_hosts]
         if hosts:
             lines.append(f"- Hosts without {CHANNEL_NAMES[channel]} ({len(hosts)}): {_hosts_line(hosts)}")

@@ -70,14 +70,21 @@ class Runner:
     timeout: float | None = None
     on_run: Callable[[QueryRun], None] | None = None
     runs: list[QueryRun] = field(default_factory=list)
+    _memo: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def query(self, query_id: str) -> StoredQuery:
         return self.catalog.get(query_id)
 
     def run(self, query_id: str, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        """Validate ``raw`` against the query's header, run it in a read transaction, record it."""
+        """Validate ``raw`` against the query's header, run it in a read transaction, record it.
+
+        The same query with the same parameters runs once per runner (one hunt reads one snapshot).
+        """
         query = self.catalog.get(query_id)
         params = query.bind(raw)
+        slot = (query_id, json.dumps(params, sort_keys=True))
+        if slot in self._memo:
+            return self._memo[slot]
         run = QueryRun(query_id, self.store.engine, query.cypher_for(self.store.engine), params)
         started = time.perf_counter()
         try:
@@ -88,6 +95,7 @@ class Runner:
         run.rows = len(rows)
         if self.on_run is not None:
             self.on_run(run)
+        self._memo[slot] = rows
         return rows
 
     def run_chunked(

@@ -87,6 +87,7 @@ KIND_HUNTS: dict[str, tuple[str, ...]] = {
 }
 REACHED_HUNTS = {"Domain": "exposure-domain", "IP": "exposure-ip"}
 EXPAND_QUERY = "expand"
+EXPAND_LIMIT = 100_000  # rows per chunk of seeds: expansion is hub-capped, so this only guards runaway graphs
 # Evidence about a site (not a URL or a client): a web-service site makes it the weakest kind.
 SITE_EVIDENCE = frozenset({"exact-domain", "exact-ip", "subdomain", "url-host", "infrastructure"})
 BASE_CONFIDENCE = {
@@ -346,12 +347,14 @@ def _pivot_steps(obs: Observation, pivot: Pivot) -> list[str]:
     """From the reached node back to the seed: the attributes crossed, or the resolution itself."""
     seed = f"{obs.indicator_kind}:{pivot.seed}"
     crossed = [
-        f"-[{kind} {key}]-"
+        f"{kind} {key}"
         for kind, key in reversed(list(zip(pivot.via_kinds, pivot.via, strict=False)))
         if key not in (obs.touched, pivot.seed)
     ]
+    if len(pivot.via) > pivot.stage:  # several routes tie: say so rather than draw a chain
+        return [f"-[via one of: {', '.join(crossed)}]-", seed]
     if crossed:
-        return [*crossed, seed]
+        return [*(f"-[{step}]-" for step in crossed), seed]
     # Reached directly over RESOLVES_TO: an IP of a seed domain, or a domain on a seed IP.
     return ["-RESOLVES_TO->" if obs.indicator_kind == "IP" else "<-RESOLVES_TO-", seed]
 
@@ -498,7 +501,12 @@ class Exposure:
     def expanded(self, intel: dict[tuple[str, str], Intel]) -> tuple[list[Observation], int]:
         """Observations of hosts touching what ``expand`` reached from Domain and IP indicators."""
         seed_kind = {key: kind for (kind, key) in intel if kind in REACHED_HUNTS}
-        params = {**self._time(), "max_fanout": self.options.max_fanout, "tolerance": self.options.tolerance}
+        params = {
+            **self._time(),
+            "max_fanout": self.options.max_fanout,
+            "tolerance": self.options.tolerance,
+            "limit": EXPAND_LIMIT,
+        }
         best: dict[tuple[str, str], dict[str, Pivot]] = defaultdict(dict)
         for row in self.runner.run_chunked(EXPAND_QUERY, "seeds", sorted(seed_kind), params):
             kind, key = row["kind"], row["key"]

@@ -14,7 +14,7 @@
 //   all_indicators: {type: bool, default: false, description: include every node flagged indicator = true}
 // columns: [kind, key, flagged, node_sources, report, report_source, report_tags, valid_from, valid_until, confidence, context, threats]
 MATCH (n)
-WHERE n.kind <> 'Host' AND n.kind <> 'Report' AND n.kind <> 'Threat'
+WHERE n.kind IN ['Domain', 'IP', 'URL', 'Certificate', 'Fingerprint', 'Email', 'ASN', 'Netblock', 'WebService']
   AND ((n.indicator = true AND $all_indicators) OR n.key IN $indicators)
 OPTIONAL MATCH (r:Report)-[m:MENTIONS]->(n)
 WITH n, r, m.valid_from AS valid_from, m.valid_until AS valid_until, m.confidence AS confidence, m.context AS context

@@ -138,6 +138,12 @@ def test_evidence_paths_name_every_hop() -> None:
     pivot = Pivot("evil.example", 1, ("203.0.113.9",), ("IP",), 4)
     shared = obs("infrastructure", touched="other.example", pivot=pivot)
     assert evidence_path(shared)[-2:] == ["-[IP 203.0.113.9]-", "Domain:evil.example"]
+    tied = Pivot("evil.example", 1, ("ns1.dns.example", "203.0.113.9"), ("NS", "IP"), 4)
+    assert evidence_path(obs("infrastructure", touched="other.example", pivot=tied))[-2:] == [
+        "-[via one of: IP 203.0.113.9, NS ns1.dns.example]-", "Domain:evil.example"]
+    two = Pivot("evil.example", 2, ("203.0.113.9", "198.51.100.1"), ("IP", "IP"), 9)
+    assert evidence_path(obs("infrastructure", touched="far.example", pivot=two))[-3:] == [
+        "-[IP 198.51.100.1]-", "-[IP 203.0.113.9]-", "Domain:evil.example"]
     own_ip = obs("infrastructure", rel="CONNECTED_TO", touched="203.0.113.9", pivot=pivot)
     assert evidence_path(own_ip)[-3:] == ["IP:203.0.113.9", "<-RESOLVES_TO-", "Domain:evil.example"]
 

@@ -13,6 +13,7 @@
 //   tolerance: {type: int, default: 86400, description: seconds of slack when comparing time windows}
 //   since: {type: time, default: 0, description: only links seen at or after this time}
 //   until: {type: time, default: 253402300799, description: only links seen at or before this time}
+//   limit: {type: int, default: 1000, description: "the agreed interface; this stand-in returns every row (Ladybug 0.22 crashes on LIMIT inside UNION ALL parts)"}
 // columns: [seed, kind, key, stage, via, via_kinds, max_degree]
 MATCH (s:Domain)-[r:RESOLVES_TO]->(ip:IP)
 WHERE s.key IN $seeds AND r.last_seen >= $since AND r.first_seen <= $until AND coalesce(ip.degree, 0) <= $max_fanout

@@ -17,9 +17,16 @@ _COMMENT_PREFIXES = ("#", ";", "//")
 _REFERENCE_PREFIX = "reference:"
 
 
-def read_ioc_list(path: Path, source: str, *, threat: str | None = None, observed_at: int) -> Iterator[Record]:
-    """Yield the file's Report, its indicators and the ``MENTIONS`` edges to them."""
-    report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source)
+def read_ioc_list(
+    path: Path, source: str, *, threat: str | None = None, tags: list[str] | None = None, observed_at: int
+) -> Iterator[Record]:
+    """Yield the file's Report, its indicators and the ``MENTIONS`` edges to them.
+
+    ``tags`` go on the Report: ``suspicious`` marks a list of services or providers
+    (IP-lookup sites, dynamic DNS) rather than of malicious infrastructure, which
+    the exposure grading weighs accordingly.
+    """
+    report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source, tags=tags or [])
     yield report
     if threat:
         threat_node = entity("Threat", threat, name=threat)

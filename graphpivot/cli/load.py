@@ -35,6 +35,10 @@ def ioc(
     paths: Paths,
     source: Annotated[str, typer.Option("--source", help="Name of the intel source, recorded on every node and edge.")],
     threat: Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) the list is about.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Tag for the list's Report, repeatable; 'suspicious' = services, not malicious infra."),
+    ] = None,
     dry_run: DryRun = False,
     strict: Strict = False,
     rejects: Rejects = None,
@@ -44,7 +48,7 @@ def ioc(
     check_paths(paths)
     observed_at = int(time.time())
     records = itertools.chain.from_iterable(
-        read_ioc_list(path, source, threat=threat, observed_at=observed_at) for path in paths
+        read_ioc_list(path, source, threat=threat, tags=tag, observed_at=observed_at) for path in paths
     )
     run_load(
         state(ctx),

@@ -45,7 +45,9 @@ class Neo4jStore:
         self.location = uri
         self.database = database
         self.query_timeout = query_timeout
-        self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        self._driver = neo4j.GraphDatabase.driver(
+            uri, auth=(user, password), notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF
+        )
         try:
             self._driver.verify_connectivity()
         except (ServiceUnavailable, OSError, Neo4jError) as exc:

@@ -25,7 +25,7 @@ from graphpivot.cli import app
 from graphpivot.exposure import Exposure, Options
 from graphpivot.hunt.runner import Runner
 from graphpivot.loaders.ioclist import read_ioc_list
-from graphpivot.model import Edge, Node, Record, entity, host_of_url
+from graphpivot.model import Edge, Record, entity, host_of_url
 from graphpivot.store.base import GraphStore
 
 T_LOAD = 1_790_000_000
@@ -69,10 +69,8 @@ def excerpt(source: Path, keep: set[str], target: Path) -> Path:
 def maltrail(data_dir: Path, tmp: Path) -> Iterator[Record]:
     for name, keep in TRAILS.items():
         path = excerpt(data_dir / "maltrail-trails/trails/static" / name, keep, tmp / "static" / name)
-        for record in read_ioc_list(path, "maltrail", threat=path.stem, observed_at=T_LOAD):
-            if isinstance(record, Node) and record.label == "Report" and path.parent.name == "suspicious":
-                record.props["tags"] = ["suspicious"]
-            yield record
+        tags = ["suspicious"] if path.parent.name == "suspicious" else None
+        yield from read_ioc_list(path, "maltrail", threat=path.stem, tags=tags, observed_at=T_LOAD)
 
 
 # ---------------------------------------------------------------- telemetry: a tiny Zeek reader

@@ -61,9 +61,9 @@ def _fp_type(value: str) -> str:
 
 
 _SCALARS: dict[str, Any] = {
-    "str": lambda v: str(v),
-    "int": lambda v: int(v),
-    "float": lambda v: float(v),
+    "str": str,
+    "int": int,
+    "float": float,
     "bool": lambda v: v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on"),
     "time": parse_time,
     "domain": c.canonical_domain,

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from graphpivot.canonical import registered_domain
-from graphpivot.loaders.noise import NoiseRule, read_rules
+from graphpivot.ingest import Ingestor
+from graphpivot.loaders.noise import NoiseRule, read_noise_list, read_rules
 from graphpivot.model import Reject
 from graphpivot.schema import NODES
 from graphpivot.store.base import GraphStore
 
 NOISE_FILE_ENV = "GRAPHPIVOT_NOISE_FILE"
+NOISE_SOURCE = "noise-list"
 _UNFLAGGED = "coalesce(n.noise, false) = false"
 
 
@@ -58,6 +60,15 @@ def configured_rules() -> tuple[NoiseRule, ...]:
     """The configured list's rules (re-read when the file changes)."""
     path = configured_noise_file()
     return _cached_rules(path, path.stat().st_mtime)
+
+
+def install(store: GraphStore, path: Path) -> tuple[int, list[Reject]]:
+    """Replace the graph's noise flags with this list: its own nodes, then every node it covers."""
+    reset_noise(store)
+    Ingestor(store, NOISE_SOURCE).run(read_noise_list(path, NOISE_SOURCE))
+    rules, rejects = load_rules(path)
+    apply_noise(store, rules)
+    return len(rules), rejects
 
 
 def reset_noise(store: GraphStore) -> None:

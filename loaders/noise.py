@@ -11,7 +11,7 @@ range, ...) is :mod:`graphpivot.noise`'s job.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from graphpivot.model import Progress, Record, Reject, entity
 
 COLUMNS = ("kind", "value", "category", "name", "source")
 _NODE_KINDS = {"asn": "ASN", "cidr": "Netblock", "ip": "IP", "domain": "Domain", "email": "Email"}
-_CANONICAL = {
+_CANONICAL: dict[str, Callable[[str], str]] = {
     "asn": c.canonical_asn,
     "cidr": c.canonical_cidr,
     "ip": c.canonical_ip,

@@ -27,7 +27,7 @@
 // columns: [seed, kind, key, stage, via, via_kinds, max_degree, indicator]
 // references:
 //   - https://attack.mitre.org/techniques/T1583/
-//
+
 // Stage 1: each seed through each route. Routes: L = an attribute the seed links to
 // (IP, name server, e-mail, fingerprint) and its other users; C = a certificate the
 // seed serves or is named in, and its other servers and names; S = the seed itself as

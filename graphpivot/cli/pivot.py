@@ -106,7 +106,7 @@ def run(
         float | None, typer.Option(help="Seconds before the query is stopped (default GRAPHPIVOT_QUERY_TIMEOUT).")
     ] = None,
     browser: Annotated[
-        bool, typer.Option("--browser", help="Also print a Neo4j Browser link that opens this query and its parameters.")
+        bool, typer.Option("--browser", help="Also print a Neo4j Browser link opening this query and its parameters.")
     ] = False,
 ) -> None:
     """Run a stored query in a read transaction, with a timeout, and print its rows."""
@@ -128,7 +128,9 @@ def run(
     with st.store() as store:
         cypher = query.cypher_for(store.engine)
         if explain:
-            err.print(f"// {query_id} on {store.engine}\n{cypher}\n// params: {json.dumps(params)}", markup=False)
+            err.print(f"// {query_id} on {store.engine}", markup=False, soft_wrap=True)
+            err.print(cypher, markup=False, highlight=False, soft_wrap=True)
+            err.print(f"// params: {json.dumps(params, sort_keys=True)}", markup=False, soft_wrap=True)
         try:
             rows = store.read(cypher, params, timeout=timeout)
         except QueryTimeout as exc:

@@ -128,9 +128,8 @@ def run(
     with st.store() as store:
         cypher = query.cypher_for(store.engine)
         if explain:
-            err.print(f"// {query_id} on {store.engine}", markup=False, soft_wrap=True)
-            err.print(cypher, markup=False, highlight=False, soft_wrap=True)
-            err.print(f"// params: {json.dumps(params, sort_keys=True)}", markup=False, soft_wrap=True)
+            explained = f"// {query_id} on {store.engine}\n{cypher}\n// params: {json.dumps(params, sort_keys=True)}"
+            typer.echo(explained, err=True)
         try:
             rows = store.read(cypher, params, timeout=timeout)
         except QueryTimeout as exc:
@@ -138,6 +137,6 @@ def run(
     render(rows, fmt, query.header.columns or None)
     if browser:
         try:
-            err.print(f"Neo4j Browser: {browser_link(query.cypher_for('neo4j'), params)}", markup=False, soft_wrap=True)
+            typer.echo(f"Neo4j Browser: {browser_link(query.cypher_for('neo4j'), params)}", err=True)
         except ValueError as exc:
             err.print(f"no Neo4j Browser link: {exc}", markup=False)

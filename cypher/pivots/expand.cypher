@@ -3,7 +3,7 @@
 // description: >
 //   From seed domains and IPs to the infrastructure they share attributes with,
 //   in up to two stages. A step goes from a domain or IP through an attribute
-//   (an IP it resolved to, a name server, a certificate it served or is named in,
+//   (an IP it resolved to, a name server, a certificate it served or is named in (valid in the window),
 //   a registrant e-mail, a server fingerprint; or a seed IP or name server itself)
 //   to the other domains and IPs that use it; the IPs and name servers a domain
 //   uses are reached too. At every stage attributes and reached hosts used by
@@ -28,13 +28,16 @@
 // references:
 //   - https://attack.mitre.org/techniques/T1583/
 
-// Stage 1: each seed through each route. Routes: L = an attribute the seed links to
+// Stage 1: each seed through each route. The seed's own hub test is computed up front
+// and applied after the OPTIONAL MATCHes: Ladybug 0.22 drops rows when a bound node's
+// noise flag, or a boolean variable, is tested inside a later OPTIONAL MATCH ... WHERE. Routes: L = an attribute the seed links to
 // (IP, name server, e-mail, fingerprint) and its other users; C = a certificate the
 // seed serves or is named in, and its other servers and names; S = the seed itself as
 // an attribute (an IP's domains, a name server's domains); A = the IP or name server
 // the seed uses, reached itself.
 MATCH (s)
 WHERE s.key IN $seeds AND s.kind IN ['Domain', 'IP']
+WITH s, coalesce(s.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(s.noise, false) = false) AS s_passes
 UNWIND ['L', 'C', 'S', 'A'] AS route
 OPTIONAL MATCH (s)-[l1:RESOLVES_TO|NS|REGISTRANT|SOA_EMAIL|HAS_FINGERPRINT]->(la)<-[l2:RESOLVES_TO|NS|REGISTRANT|SOA_EMAIL|HAS_FINGERPRINT]-(lh)
 WHERE route = 'L' AND lh.key <> s.key
@@ -45,12 +48,12 @@ OPTIONAL MATCH (s)-[c1:SERVES_CERT|SAN]-(ca:Certificate)-[c2:SERVES_CERT|SAN]-(c
 WHERE route = 'C' AND ch.key <> s.key
   AND c1.last_seen >= $since AND c1.first_seen <= $until AND c2.last_seen >= $since AND c2.first_seen <= $until
   AND coalesce(ca.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(ca.noise, false) = false)
+  AND coalesce(ca.not_after, $until) >= $since AND coalesce(ca.not_before, $since) <= $until
 OPTIONAL MATCH (s)<-[s1:RESOLVES_TO|NS]-(sh:Domain)
 WHERE route = 'S' AND s1.last_seen >= $since AND s1.first_seen <= $until
-  AND coalesce(s.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(s.noise, false) = false)
 OPTIONAL MATCH (s)-[a1:RESOLVES_TO|NS]->(ah)
 WHERE route = 'A' AND a1.last_seen >= $since AND a1.first_seen <= $until
-WITH s, route,
+WITH s, s_passes, route,
      CASE route WHEN 'L' THEN la.key WHEN 'C' THEN ca.key WHEN 'S' THEN s.key ELSE ah.key END AS att,
      CASE route WHEN 'L' THEN la.kind WHEN 'C' THEN ca.kind WHEN 'S' THEN s.kind ELSE ah.kind END AS att_kind,
      CASE route WHEN 'L' THEN la.degree WHEN 'C' THEN ca.degree WHEN 'S' THEN s.degree ELSE ah.degree END AS att_degree,
@@ -64,17 +67,18 @@ WITH s, route,
                 ELSE a1.first_seen END AS hit_first,
      CASE route WHEN 'L' THEN l2.last_seen WHEN 'C' THEN c2.last_seen WHEN 'S' THEN s1.last_seen
                 ELSE a1.last_seen END AS hit_last
-WHERE hit IS NOT NULL AND NOT hit IN $seeds
+WHERE hit IS NOT NULL AND NOT hit IN $seeds AND (route <> 'S' OR s_passes)
   AND coalesce(hit_degree, 0) <= $max_fanout AND ($include_noise OR coalesce(hit_noise, false) = false)
 WITH DISTINCT s.key AS seed, route AS route1, att AS a1, att_kind AS a1_kind, coalesce(att_degree, 0) AS a1_degree,
      hit AS h1, hit_kind AS h1_kind, coalesce(hit_indicator, false) AS h1_indicator, hit_first AS h1_first,
      hit_last AS h1_last
 //
 // Stage 2: the same routes from every host reached at stage 1, found again by label so
-// the next patterns start from a matched node. An IP or name server reached as the
-// seed's own (route A) is not crossed as itself again: route L already did, with the
-// time rule. Domains on an IP reached through a certificate or fingerprint count only
-// while the IP presented it.
+// the next patterns start from a matched node (hosts reached at stage 1 already passed
+// the hub and noise test, so they can serve as attributes themselves). An IP or name
+// server reached as the seed's own (route A) is not crossed as itself again: route L
+// already did, with the time rule. Domains on an IP reached through a certificate or
+// fingerprint count only while the IP presented it.
 OPTIONAL MATCH (d:Domain {key: h1})
 WHERE h1_kind = 'Domain'
 OPTIONAL MATCH (i:IP {key: h1})
@@ -89,9 +93,9 @@ OPTIONAL MATCH (d)-[dc1:SERVES_CERT|SAN]-(dca:Certificate)-[dc2:SERVES_CERT|SAN]
 WHERE route = 'DC' AND dch.key <> d.key
   AND dc1.last_seen >= $since AND dc1.first_seen <= $until AND dc2.last_seen >= $since AND dc2.first_seen <= $until
   AND coalesce(dca.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(dca.noise, false) = false)
+  AND coalesce(dca.not_after, $until) >= $since AND coalesce(dca.not_before, $since) <= $until
 OPTIONAL MATCH (d)<-[ds1:NS]-(dsh:Domain)
 WHERE route = 'DS' AND route1 <> 'A' AND ds1.last_seen >= $since AND ds1.first_seen <= $until
-  AND coalesce(d.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(d.noise, false) = false)
 OPTIONAL MATCH (d)-[da1:RESOLVES_TO|NS]->(dah)
 WHERE route = 'DA' AND da1.last_seen >= $since AND da1.first_seen <= $until
 OPTIONAL MATCH (i)-[il1:HAS_FINGERPRINT]->(ila)<-[il2:HAS_FINGERPRINT]-(ilh)
@@ -102,10 +106,10 @@ OPTIONAL MATCH (i)-[ic1:SERVES_CERT|SAN]-(ica:Certificate)-[ic2:SERVES_CERT|SAN]
 WHERE route = 'IC' AND ich.key <> i.key
   AND ic1.last_seen >= $since AND ic1.first_seen <= $until AND ic2.last_seen >= $since AND ic2.first_seen <= $until
   AND coalesce(ica.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(ica.noise, false) = false)
+  AND coalesce(ica.not_after, $until) >= $since AND coalesce(ica.not_before, $since) <= $until
 OPTIONAL MATCH (i)<-[is1:RESOLVES_TO]-(ish:Domain)
 WHERE route = 'IS' AND route1 <> 'A' AND is1.last_seen >= $since AND is1.first_seen <= $until
   AND is1.first_seen <= h1_last + $tolerance AND h1_first <= is1.last_seen + $tolerance
-  AND coalesce(i.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(i.noise, false) = false)
 WITH seed, a1, a1_kind, a1_degree, h1, h1_kind, h1_indicator,
      CASE route WHEN 'DL' THEN dla.key WHEN 'DC' THEN dca.key WHEN 'DS' THEN d.key WHEN 'DA' THEN dah.key
                 WHEN 'IL' THEN ila.key WHEN 'IC' THEN ica.key ELSE i.key END AS a2,

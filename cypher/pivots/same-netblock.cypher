@@ -23,12 +23,12 @@ WHERE r0.last_seen >= $since AND r0.first_seen <= $until
   AND coalesce(rip.degree, 0) <= $max_fanout
   AND ($include_noise OR coalesce(rip.noise, false) = false)
 WITH collect(DISTINCT rip.key) + [$seed] AS seed_ips
-MATCH (ip:IP)-[r1:IN_NETBLOCK]->(b:Netblock)
-WHERE ip.key IN seed_ips
+MATCH (sip:IP)-[r1:IN_NETBLOCK]->(b:Netblock)
+WHERE sip.key IN seed_ips
   AND r1.last_seen >= $since AND r1.first_seen <= $until
   AND coalesce(b.degree, 0) <= $max_fanout
   AND ($include_noise OR coalesce(b.noise, false) = false)
-WITH DISTINCT seed_ips, ip, b
+WITH DISTINCT seed_ips, sip, b
 MATCH (b)<-[r2:IN_NETBLOCK]-(ip2:IP)
 WHERE NOT ip2.key IN seed_ips
   AND r2.last_seen >= $since AND r2.first_seen <= $until
@@ -38,11 +38,11 @@ OPTIONAL MATCH (ip2)<-[r3:RESOLVES_TO]-(d:Domain)
 WHERE r3.last_seen >= $since AND r3.first_seen <= $until
 RETURN ip2.key AS ip,
        d.key AS domain,
-       coalesce(d.indicator, ip2.indicator, false) AS indicator,
+       coalesce(d.indicator, false) OR coalesce(ip2.indicator, false) AS indicator,
        b.key AS via_netblock,
        coalesce(b.degree, 0) AS netblock_degree,
        coalesce(ip2.degree, 0) AS ip_degree,
-       ip.key AS seed_ip,
+       sip.key AS seed_ip,
        'weak' AS strength,
        coalesce(r3.first_seen, r2.first_seen) AS first_seen,
        coalesce(r3.last_seen, r2.last_seen) AS last_seen

@@ -118,7 +118,8 @@ def _flag_networks(store: GraphStore, rules: list[NoiseRule]) -> None:
         return
     ranges = _Ranges(rules)
     for label in ("Netblock", "IP"):
-        keys = [row["k"] for row in store.read(f"MATCH (n:{label}) WHERE {_UNFLAGGED} RETURN n.key AS k")]
+        (row,) = store.read(f"MATCH (n:{label}) WHERE {_UNFLAGGED} RETURN collect(n.key) AS keys")
+        keys: list[str] = row["keys"]
         rows = [{"key": key, "reason": reason} for key in keys if (reason := ranges.reason(key)) is not None]
         _flag(store, f"MATCH (n:{label} {{key: r.key}})", rows)
 

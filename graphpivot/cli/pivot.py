@@ -11,7 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from graphpivot.browser import browser_link
-from graphpivot.catalog import Catalog, QueryError, StoredQuery
+from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root
 from graphpivot.cli.context import err, fail, state
 from graphpivot.output import FORMATS, render
 from graphpivot.store import QueryTimeout
@@ -79,6 +79,12 @@ def show(query_id: Annotated[str, typer.Argument(help="Stored query id")]) -> No
     for engine in sorted(query.overrides):
         out.print(f"override for {engine} ({query.path.stem}.{engine}.cypher):")
         out.print(Syntax(query.overrides[engine], "cypher", word_wrap=True))
+
+
+@app.command()
+def style() -> None:
+    """Print the Neo4j Browser style (GraSS); save it and drag the file onto Neo4j Browser."""
+    typer.echo((cypher_root() / "browser" / "graphpivot.grass").read_text(encoding="utf-8"), nl=False)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:

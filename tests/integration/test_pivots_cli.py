@@ -108,6 +108,11 @@ def test_list_search_and_show() -> None:
     assert "override for ladybug" in out and "override for neo4j" in out and "max_fanout" in out
 
 
+def test_style_prints_the_grass_file() -> None:
+    code, out, _ = invoke(["pivot", "style"])
+    assert code == 0 and "node.Domain {" in out and "relationship.QUERIED {" in out
+
+
 def test_heavy_query_is_stopped_by_the_timeout(store: GraphStore) -> None:
     load(store, (Edge("NS", "Domain", f"n{i}.example", "Domain", "ns.example", {}) for i in range(700)))
     with pytest.raises(QueryTimeout, match=r"stopped after 0\.2 s"):

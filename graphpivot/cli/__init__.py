@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import db, demo, load, pivot
+from graphpivot.cli import db, demo, enrich, load, pivot
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
 app.add_typer(pivot.app, name="pivot")
+app.add_typer(enrich.app, name="enrich")
 app.command("demo")(demo.demo)
 
 

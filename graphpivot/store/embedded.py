@@ -18,6 +18,8 @@ import pyarrow as pa
 from graphpivot.schema import NODES, RELS, Prop, PropType
 from graphpivot.store import writers
 from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
+from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
 _node_update = lru_cache(maxsize=512)(writers.ladybug_node_update)
 _node_create = lru_cache(maxsize=512)(writers.ladybug_node_create)
@@ -81,7 +83,7 @@ class LadybugStore:
 
     def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
         self._ensure_schema()
-        names = frozenset(k for row in rows for k in row) - {"key"}
+        names = _ALL_NODE_PROPS[label]
         props = tuple(p for p in NODES[label].props if p.name in names)
         if label not in self._filled and self._empty(label):
             self._run(_node_copy(label, names), {"batch": arrow_batch(rows, ("key",), props)})
@@ -99,7 +101,7 @@ class LadybugStore:
 
     def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
         self._ensure_schema()
-        names = frozenset(k for row in rows for k in row) - {"src", "dst"}
+        names = _ALL_REL_PROPS[rel_type]
         props = tuple(p for p in RELS[rel_type].props if p.name in names)
         batch = arrow_batch(rows, ("src", "dst"), props)
         update = _edge_update(rel_type, src_label, dst_label, names)

@@ -15,6 +15,8 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from graphpivot.schema import NODES, RELS
 from graphpivot.store import writers
 from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
+from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
 _TIMEOUT_CODES = (
     "Neo.ClientError.Transaction.TransactionTimedOut",
@@ -69,11 +71,11 @@ class Neo4jStore:
                 session.run(stmt).consume()
 
     def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        names = frozenset(k for row in rows for k in row) - {"key"}
+        names = _ALL_NODE_PROPS[label]
         self._write_tx(_node_query(label, names), {"rows": rows})
 
     def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
-        names = frozenset(k for row in rows for k in row) - {"src", "dst"}
+        names = _ALL_REL_PROPS[rel_type]
         self._write_tx(_edge_query(rel_type, src_label, dst_label, names), {"rows": rows})
 
     def read(

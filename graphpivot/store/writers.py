@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 from graphpivot.schema import NODES, RELS, Merge, Prop
 
+# Writers always carry every property of a label or type (absent ones as null, which the
+# merge expressions ignore): one query text per label, so both engines reuse one plan.
+ALL_NODE_PROPS = {label: frozenset(p.name for p in spec.props) for label, spec in NODES.items()}
+ALL_REL_PROPS = {rel: frozenset(p.name for p in spec.props) for rel, spec in RELS.items()}
+
 NODE_INDEXES = {"Domain": ("indicator", "registered_domain"), "IP": ("indicator",), "URL": ("indicator",)}
 
 

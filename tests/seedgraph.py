@@ -72,6 +72,7 @@ EDGES: list[tuple[str, str, str, str, str, float, float]] = [
     # Certificates.
     ("SERVES_CERT", "Domain", "evil.com", "Certificate", CERT_EVIL, 0, 30),
     ("SERVES_CERT", "IP", "203.0.113.5", "Certificate", CERT_EVIL, 0, 30),
+    ("PTR", "IP", "203.0.113.5", "Domain", "srv5.hosting.example", 0, 30),
     ("SAN", "Certificate", CERT_EVIL, "Domain", "evil.com", 0, 30),
     ("SAN", "Certificate", CERT_EVIL, "Domain", "www.evil.com", 0, 30),
     ("SAN", "Certificate", CERT_EVIL, "Domain", "evil-login.com", 0, 30),

@@ -17,7 +17,7 @@
 // maturity: stable
 // tags: [pivot, expand, hub-aware, time-aware]
 // params:
-//   seeds: {type: "list[host]", required: true, description: comma-separated domains and IPs (canonical keys)}
+//   seeds: {type: "list[str]", required: true, description: comma-separated canonical keys of domains and IPs}
 //   max_fanout: {type: int, default: 200, description: skip attributes and hosts used by more domains than this}
 //   include_noise: {type: bool, default: false, description: also cross attributes and reach hosts on the noise list}
 //   tolerance: {type: int, default: 86400, description: seconds of slack when comparing two uses of an IP}

@@ -2,7 +2,7 @@
 // title: Shortest paths between two entities over infrastructure edges
 // description: >
 //   How are two domains or IPs connected? Every shortest path (up to 6 hops) over
-//   infrastructure edges only (DNS records, subdomains, netblocks and ASNs,
+//   infrastructure edges only (DNS records incl. PTR, subdomains, netblocks and ASNs,
 //   certificates and SAN names, server fingerprints, registrant e-mails); never
 //   through telemetry or intel edges. Nodes used by more than max_fanout domains
 //   or on the noise list are not crossed (the end points always count), and every
@@ -24,7 +24,7 @@
 // columns: [hops, keys, kinds, edges, degrees]
 MATCH (a), (b)
 WHERE a.key = $from AND b.key = $to
-MATCH p = allShortestPaths((a)-[:RESOLVES_TO|CNAME|NS|MX|SUBDOMAIN_OF|IN_NETBLOCK|ANNOUNCED_BY|SERVES_CERT|SAN|HAS_FINGERPRINT|REGISTRANT|SOA_EMAIL*..6]-(b))
+MATCH p = allShortestPaths((a)-[:RESOLVES_TO|CNAME|NS|MX|PTR|SUBDOMAIN_OF|IN_NETBLOCK|ANNOUNCED_BY|SERVES_CERT|SAN|HAS_FINGERPRINT|REGISTRANT|SOA_EMAIL*..6]-(b))
 WHERE all(r IN relationships(p) WHERE r.last_seen >= $since AND r.first_seen <= $until)
   AND all(n IN nodes(p)[1..-1] WHERE coalesce(n.degree, 0) <= $max_fanout
                                  AND ($include_noise OR coalesce(n.noise, false) = false))

@@ -2,7 +2,7 @@
 MATCH (a), (b)
 WHERE a.key = $from AND b.key = $to
 MATCH p = ALL SHORTEST (a)
-  ((x)-[r:RESOLVES_TO|CNAME|NS|MX|SUBDOMAIN_OF|IN_NETBLOCK|ANNOUNCED_BY|SERVES_CERT|SAN|HAS_FINGERPRINT|REGISTRANT|SOA_EMAIL]-(y)
+  ((x)-[r:RESOLVES_TO|CNAME|NS|MX|PTR|SUBDOMAIN_OF|IN_NETBLOCK|ANNOUNCED_BY|SERVES_CERT|SAN|HAS_FINGERPRINT|REGISTRANT|SOA_EMAIL]-(y)
    WHERE r.last_seen >= $since AND r.first_seen <= $until
      AND ((coalesce(y.degree, 0) <= $max_fanout AND ($include_noise OR coalesce(y.noise, false) = false))
           OR y.key = $to)){1,6}

@@ -55,11 +55,17 @@ def test_header_is_complete_and_defaults_bind(query: StoredQuery) -> None:
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.id)
-def test_every_query_has_a_time_window_and_a_limit(query: StoredQuery) -> None:
+def test_every_query_has_a_time_window(query: StoredQuery) -> None:
     params = query.header.params
+    assert "since" in params and "until" in params, f"{query.id}: since/until are required on every pivot and hunt"
     assert params["since"].type == "time" and params["since"].default == 0
     assert params["until"].type == "time" and params["until"].default == FOREVER
-    assert params["limit"].type == "int" and "$limit" in query.cypher
+    assert "$since" in query.cypher and "$until" in query.cypher
+
+
+@pytest.mark.parametrize("query", PIVOTS, ids=lambda q: q.id)
+def test_every_pivot_has_a_limit(query: StoredQuery) -> None:
+    assert query.header.params["limit"].type == "int" and "$limit" in query.cypher
 
 
 @pytest.mark.parametrize("query", PIVOTS, ids=lambda q: q.id)
@@ -104,21 +110,23 @@ def test_expand_keeps_its_contract() -> None:
     """The hunt engine runs expand by id: its parameters and columns are a contract."""
     h = CATALOG.get("expand").header
     assert {n: (s.type, s.default) for n, s in h.params.items() if n != "include_noise"} == {
-        "seeds": ("list[host]", None), "max_fanout": ("int", 200), "since": ("time", 0),
+        "seeds": ("list[str]", None), "max_fanout": ("int", 200), "since": ("time", 0),
         "until": ("time", FOREVER), "tolerance": ("int", 86400), "limit": ("int", 1000),
     }
     assert h.columns[:7] == ["seed", "kind", "key", "stage", "via", "via_kinds", "max_degree"]
 
 
 def test_bind_validates_and_canonicalises() -> None:
-    q = CATALOG.get("expand")
+    q = CATALOG.get("pivot-value")
     bound = q.bind({"seeds": "Evil[.]COM, 198.51.100.1 ,", "since": "2026-01-01T00:00:00Z", "max_fanout": 5})
     assert bound["seeds"] == ["evil.com", "198.51.100.1"] and bound["since"] == 1767225600
-    assert bound["max_fanout"] == 5 and bound["include_noise"] is False
+    assert bound["max_fanout"] == 5 and bound["until"] == FOREVER
+    assert CATALOG.get("expand").bind({"seeds": ["evil.com", "192.0.2.1"]})["include_noise"] is False
     for raw, message in [
         ({"seeds": "a.com", "seed": "b.com"}, "unknown parameter 'seed'"),
         ({}, "missing required parameter 'seeds'"),
         ({"seeds": ""}, "parameter 'seeds' (list[host]) needs at least one value"),
+        ({"seeds": "not a host"}, "parameter 'seeds' (list[host])"),
         ({"seeds": "a.com", "until": "yesterday"}, "parameter 'until' (time)"),
         ({"seeds": "a.com", "limit": "ten"}, "parameter 'limit' (int)"),
     ]:

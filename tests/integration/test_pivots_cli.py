@@ -18,21 +18,27 @@ from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog
 from graphpivot.cli import app
 from graphpivot.model import Edge, Record
+from graphpivot.noise import NOISE_FILE_ENV, default_noise_file, load_rules
 from graphpivot.store.base import GraphStore, QueryTimeout
 from graphpivot.store.embedded import LadybugStore
 
 Fill = Callable[[Iterable[Record]], None]
+Read = Callable[[str], list[dict[str, object]]]
 HEAVY = (
     "MATCH (a:Domain), (b:Domain), (c:Domain) WHERE a.key < b.key AND b.key < c.key "
     "RETURN count(*) AS n"
 )
 
 
+class Graph:
+    """CLI options that select one engine's graph, and ways to fill and read it around CLI runs."""
+
+    def __init__(self, args: list[str], fill: Fill, read: Read) -> None:
+        self.args, self.fill, self.read = args, fill, read
+
+
 @pytest.fixture(params=ENGINES)
-def cli_graph(
-    request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStore | None
-) -> Iterator[tuple[list[str], Fill]]:
-    """CLI options that select an engine, and a way to fill that engine's graph first."""
+def graph(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStore | None) -> Iterator[Graph]:
     if request.param == "ladybug":
         path = tmp_path / "graph.lbdb"
 
@@ -42,11 +48,18 @@ def cli_graph(
             load(store, items, source=SOURCE, observed_at=T0)
             store.close()
 
-        yield ["--engine", "ladybug", "--db", str(path)], fill_ladybug
+        def read_ladybug(cypher: str) -> list[dict[str, object]]:
+            store = LadybugStore(path)
+            try:
+                return store.read(cypher)
+            finally:
+                store.close()
+
+        yield Graph(["--engine", "ladybug", "--db", str(path)], fill_ladybug, read_ladybug)
         return
     neo = _require_neo4j(neo4j_store)
     neo.clear()
-    yield ["--engine", "neo4j"], lambda items: load(neo, items, source=SOURCE, observed_at=T0)
+    yield Graph(["--engine", "neo4j"], lambda items: load(neo, items, source=SOURCE, observed_at=T0), neo.read)
 
 
 def hub_graph(domains: int, ips: int) -> Iterator[Record]:
@@ -61,9 +74,9 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_run_json_explain_and_limit(cli_graph: tuple[list[str], Fill]) -> None:
-    engine, fill = cli_graph
-    fill(records())
+def test_run_json_explain_and_limit(graph: Graph) -> None:
+    engine = graph.args
+    graph.fill(records())
     code, out, err = invoke([*engine, "pivot", "run", "shared-ip", "-p", "seed=Evil.COM", "--explain", "-f", "json"])
     assert code == 0, err
     domains = {r["domain"] for r in json.loads(out)}
@@ -121,9 +134,9 @@ def test_heavy_query_is_stopped_by_the_timeout(store: GraphStore) -> None:
     assert store.read("MATCH (d:Domain) RETURN count(d) AS n") == [{"n": 701}]
 
 
-def test_cli_stops_a_stored_query_that_runs_too_long(cli_graph: tuple[list[str], Fill]) -> None:
-    engine, fill = cli_graph
-    fill(hub_graph(300, 20))
+def test_cli_stops_a_stored_query_that_runs_too_long(graph: Graph) -> None:
+    engine = graph.args
+    graph.fill(hub_graph(300, 20))
     args = [*engine, "pivot", "run", "expand", "-p", "seeds=d0.example", "-p", "max_fanout=100000"]
     code, out, err = invoke([*args, "--timeout", "0.05"])
     assert code == 3, err
@@ -167,9 +180,9 @@ def test_browser_link_opens_the_query_with_its_parameters(neo4j_store: GraphStor
     assert run_in_browser_style(neo, text) == [tricky]
 
 
-def test_browser_flag_prints_a_link(cli_graph: tuple[list[str], Fill], monkeypatch: pytest.MonkeyPatch) -> None:
-    engine, fill = cli_graph
-    fill(records())
+def test_browser_flag_prints_a_link(graph: Graph, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = graph.args
+    graph.fill(records())
     monkeypatch.setenv("GRAPHPIVOT_NEO4J_BROWSER_URL", "http://127.0.0.1:17474/browser/?db=neo4j")
     code, _, err = invoke([*engine, "pivot", "run", "subdomains", "-p", "seed=evil.com", "--browser"])
     assert code == 0
@@ -177,3 +190,31 @@ def test_browser_flag_prints_a_link(cli_graph: tuple[list[str], Fill], monkeypat
     assert link.startswith("http://127.0.0.1:17474/browser/?db=neo4j&cmd=edit&arg=")
     text = browser_editor_text(link)
     assert ':param seed => "evil.com";' in text and Catalog().get("subdomains").cypher_for("neo4j") in text
+
+
+NOISE_FLAGS = "MATCH (n) WHERE n.noise = true RETURN n.key AS key, n.noise_reason AS reason ORDER BY key"
+
+
+def test_db_init_and_load_noise(graph: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(NOISE_FILE_ENV, raising=False)
+    graph.fill(records())
+    code, out, err = invoke([*graph.args, "db", "init"])
+    rules, _ = load_rules(default_noise_file())
+    assert code == 0 and f"{len(rules)} rules loaded" in out, err
+    flagged = {row["key"]: row["reason"] for row in graph.read(NOISE_FLAGS)}
+    assert flagged["ns41.domaincontrol.com"] == "registrar-ns: GoDaddy default name servers"
+    assert flagged["sedoparking.com"] == "parking: Sedo parking name servers"  # a rule's own node
+    assert flagged["13335"] == flagged["192.0.2.10"] == "cdn: Cloudflare"
+    # Your own list, made the configured one: it replaces the flags, now and after later loads.
+    custom = tmp_path / "noise.csv"
+    custom.write_text(
+        "kind,value,category,name,source\ndomain,evil-dns.net,dns-hosting,Evil DNS,https://example.org\n"
+        "bogus,x,y,z,w\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(NOISE_FILE_ENV, str(custom))
+    code, out, err = invoke([*graph.args, "load", "noise", "--json", "--strict"])
+    assert code == 1 and json.loads(out)["rejected"] == 1 and "unknown kind 'bogus'" in err
+    graph.fill([Edge("NS", "Domain", "new.example", "Domain", "ns2.evil-dns.net", {"first_seen": T0})])
+    flagged = {row["key"]: row["reason"] for row in graph.read(NOISE_FLAGS)}
+    assert flagged == {k: "dns-hosting: Evil DNS" for k in ("evil-dns.net", "ns1.evil-dns.net", "ns2.evil-dns.net")}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from graphpivot import canonical as c
 
@@ -53,10 +53,17 @@ def _host(value: str) -> str:
     return c.canonical_host(value)[1]
 
 
+def _fp_type(value: str) -> str:
+    kind = str(value).strip().lower()
+    if kind not in c.FINGERPRINT_TYPES:
+        raise ValueError(f"unknown fingerprint type {value!r} (one of {', '.join(sorted(c.FINGERPRINT_TYPES))})")
+    return kind
+
+
 _SCALARS: dict[str, Any] = {
-    "str": lambda v: str(v),
-    "int": lambda v: int(v),
-    "float": lambda v: float(v),
+    "str": str,
+    "int": int,
+    "float": float,
     "bool": lambda v: v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on"),
     "time": parse_time,
     "domain": c.canonical_domain,
@@ -64,6 +71,7 @@ _SCALARS: dict[str, Any] = {
     "host": _host,
     "url": c.canonical_url,
     "sha256": lambda v: c.canonical_hash(v, "sha256"),
+    "fp_type": _fp_type,
 }
 
 
@@ -75,6 +83,14 @@ class ParamSpec(BaseModel):
     required: bool = False
     default: Any = None
     description: str = ""
+
+    @field_validator("type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        match = re.fullmatch(r"list\[(\w+)\]", value)
+        if (match.group(1) if match else value) not in _SCALARS:
+            raise ValueError(f"unknown parameter type {value!r}")
+        return value
 
     def convert(self, value: Any) -> Any:
         """Typed, canonical value; ``list[T]`` takes a list or comma-separated text."""
@@ -134,6 +150,8 @@ class StoredQuery:
                     bound[name] = spec.convert(raw[name])
                 except (ValueError, TypeError, KeyError) as exc:
                     raise QueryError(f"{self.id}: parameter {name!r} ({spec.type}): {exc}") from None
+                if spec.required and bound[name] == []:
+                    raise QueryError(f"{self.id}: parameter {name!r} ({spec.type}) needs at least one value")
             elif spec.required:
                 raise QueryError(f"{self.id}: missing required parameter {name!r} ({spec.type})")
             else:

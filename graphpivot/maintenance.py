@@ -1,8 +1,9 @@
-"""Jobs that run after loads: store each attribute's degree (its pivot value)."""
+"""Jobs that run after loads: each attribute's degree (its pivot value) and the noise flags."""
 
 from __future__ import annotations
 
 from graphpivot.catalog import cypher_root
+from graphpivot.noise import apply_noise, configured_rules
 from graphpivot.store.base import GraphStore
 
 
@@ -14,6 +15,12 @@ def statements(name: str) -> list[str]:
 
 
 def refresh_degrees(store: GraphStore) -> None:
-    """Recount how many domains use each IP, name server, certificate, e-mail and fingerprint."""
+    """Recount how many domains use each IP, name server, certificate, e-mail, fingerprint, netblock and ASN."""
     for stmt in statements("degree"):
         store.write(stmt)
+
+
+def refresh(store: GraphStore) -> None:
+    """Everything derived after a load: degrees, then the configured noise list spread over new nodes."""
+    refresh_degrees(store)
+    apply_noise(store, configured_rules())

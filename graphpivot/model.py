@@ -81,6 +81,7 @@ class Entity(BaseModel):
     indicator: bool | None = None
     degree: int | None = None
     noise: bool | None = None
+    noise_reason: str | None = None
     tags: list[str] = []
     description: str | None = None
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from graphpivot.ingest import Ingestor, LoadSummary
-from graphpivot.maintenance import refresh_degrees
+from graphpivot.maintenance import refresh
 from graphpivot.model import Record
 from graphpivot.store.base import GraphStore
 
@@ -20,9 +20,9 @@ def shared_data() -> Path:
 
 
 def load(store: GraphStore, records: Iterable[Record], source: str = "test", **kwargs: object) -> LoadSummary:
-    """Ingest records the way the CLI does, degrees included."""
+    """Ingest records the way the CLI does, degrees and noise flags included."""
     summary = Ingestor(store, source, **kwargs).run(records)  # type: ignore[arg-type]
-    refresh_degrees(store)
+    refresh(store)
     return summary
 
 

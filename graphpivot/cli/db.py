@@ -8,7 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphpivot.cli.context import fail, state
+from graphpivot.cli.context import err, fail, state
+from graphpivot.noise import configured_noise_file, install
 from graphpivot.store import writers
 
 app = typer.Typer(help="Create, inspect and empty the graph.", no_args_is_help=True)
@@ -17,10 +18,15 @@ out = Console(highlight=False)
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create constraints, indexes and tables; safe to run again."""
+    """Create constraints, indexes and tables, and load the noise list; safe to run again."""
     with state(ctx).store() as store:
         store.init_schema()
         out.print(f"schema ready on {store.engine} at {store.location}")
+        path = configured_noise_file()
+        rules, rejects = install(store, path)
+        out.print(f"noise list {path}: {rules} rules loaded" + (f", {len(rejects)} bad lines" if rejects else ""))
+        for reject in rejects:
+            err.print(f"rejected {reject}", markup=False)
 
 
 @app.command()

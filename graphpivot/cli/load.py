@@ -60,3 +60,6 @@ def ioc(
         summary_json=summary_json,
         observed_at=observed_at,
     )
+
+
+from graphpivot.cli import load_noise  # noqa: E402, F401  (registers 'load noise')

@@ -16,7 +16,7 @@ from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from graphpivot.cli.context import State, err
 from graphpivot.ingest import Ingestor, LoadSummary
-from graphpivot.maintenance import refresh_degrees
+from graphpivot.maintenance import refresh
 from graphpivot.model import Progress, Record
 
 REJECTS_SHOWN = 20
@@ -65,8 +65,8 @@ def run_load(
         summary = ingestor.run(records)
         if store is not None:
             started = time.perf_counter()
-            refresh_degrees(store)
-            summary.notes.append(f"degrees refreshed in {time.perf_counter() - started:.2f} s")
+            refresh(store)
+            summary.notes.append(f"degrees and noise flags refreshed in {time.perf_counter() - started:.2f} s")
     print_summary(summary, rejects_path, as_json=summary_json)
     if summary.rejected and strict:
         raise typer.Exit(EXIT_REJECTS)

@@ -10,13 +10,15 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from graphpivot.catalog import Catalog, QueryError
+from graphpivot.browser import browser_link
+from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root
 from graphpivot.cli.context import err, fail, state
 from graphpivot.output import FORMATS, render
 from graphpivot.store import QueryTimeout
 
 app = typer.Typer(help="Stored pivot and hunt queries.", no_args_is_help=True)
 out = Console(highlight=False)
+EXIT_TIMEOUT = 3
 
 
 def _catalog() -> Catalog:
@@ -26,38 +28,63 @@ def _catalog() -> Catalog:
         fail(str(exc))
 
 
+def _query(query_id: str) -> StoredQuery:
+    try:
+        return _catalog().get(query_id)
+    except QueryError as exc:
+        fail(str(exc))
+
+
 @app.command("list")
 def list_queries(
-    search: Annotated[str | None, typer.Option("--search", "-s", help="Filter by text in id, title, ATT&CK ids.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Filter by text in id, title, description, tags, ATT&CK ids.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "table",
 ) -> None:
     """List the stored queries."""
-    queries = _catalog().search(search)
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     rows = [
-        {"id": q.id, "group": q.group, "title": q.header.title, "attack": q.header.attack, "maturity": q.header.maturity}
-        for q in queries
+        {
+            "id": q.id,
+            "group": q.group,
+            "title": q.header.title,
+            "attack": q.header.attack,
+            "maturity": q.header.maturity,
+            "params": [f"{name}{'' if spec.required else '?'}" for name, spec in q.header.params.items()],
+        }
+        for q in _catalog().search(search)
     ]
-    render(rows, "json" if fmt == "json" else "table", ["id", "group", "title", "attack", "maturity"])
+    render(rows, fmt, ["id", "group", "title", "attack", "maturity", "params"])
 
 
 @app.command()
 def show(query_id: Annotated[str, typer.Argument(help="Stored query id")]) -> None:
-    """Show a stored query's metadata, parameters and Cypher."""
-    try:
-        query = _catalog().get(query_id)
-    except QueryError as exc:
-        fail(str(exc))
+    """Show a stored query's metadata, parameters, columns and Cypher (with any per-engine override)."""
+    query = _query(query_id)
     h = query.header
-    out.print(f"[bold]{h.id}[/]: {h.title}\n{h.description.strip()}", markup=True)
+    out.print(f"[bold]{h.id}[/] ({query.group}): {h.title}", markup=True)
+    out.print(h.description.strip())
     out.print(f"ATT&CK: {', '.join(h.attack) or '-'}   maturity: {h.maturity}   file: {query.path.name}")
     table = Table("param", "type", "required", "default", "description")
     for name, spec in h.params.items():
-        table.add_row(name, spec.type, "yes" if spec.required else "", str(spec.default or ""), spec.description)
+        default = "" if spec.default is None else str(spec.default)
+        table.add_row(name, spec.type, "yes" if spec.required else "", default, spec.description)
     out.print(table)
+    out.print(f"columns: {', '.join(h.columns) or '-'}")
+    for ref in h.references:
+        out.print(f"reference: {ref}")
     out.print(Syntax(query.cypher, "cypher", word_wrap=True))
     for engine in sorted(query.overrides):
-        out.print(f"override for {engine}:")
+        out.print(f"override for {engine} ({query.path.stem}.{engine}.cypher):")
         out.print(Syntax(query.overrides[engine], "cypher", word_wrap=True))
+
+
+@app.command()
+def style() -> None:
+    """Print the Neo4j Browser style (GraSS); save it and drag the file onto Neo4j Browser."""
+    typer.echo((cypher_root() / "browser" / "graphpivot.grass").read_text(encoding="utf-8"), nl=False)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -65,7 +92,7 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name:
+        if not sep or not name.strip():
             fail(f"--param takes name=value, got {pair!r}")
         params[name.strip()] = value
     return params
@@ -78,17 +105,28 @@ def run(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value, repeatable")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "table",
     limit: Annotated[int | None, typer.Option(help="At most this many rows (sets the limit parameter).")] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Print the Cypher and parameters to stderr.")] = False,
-    timeout: Annotated[float | None, typer.Option(help="Seconds before the query is stopped.")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print the exact Cypher and parameters (to stderr) before running.")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds before the query is stopped (default GRAPHPIVOT_QUERY_TIMEOUT).")
+    ] = None,
+    browser: Annotated[
+        bool, typer.Option("--browser", help="Also print a Neo4j Browser link opening this query and its parameters.")
+    ] = False,
 ) -> None:
-    """Run a stored query in a read transaction and print its rows."""
+    """Run a stored query in a read transaction, with a timeout, and print its rows."""
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if timeout is not None and timeout <= 0:
+        fail("--timeout must be a positive number of seconds")
+    query = _query(query_id)
     raw = parse_params(param or [])
     if limit is not None:
+        if "limit" not in query.header.params:
+            fail(f"{query_id} takes no limit parameter")
         raw["limit"] = str(limit)
     try:
-        query = _catalog().get(query_id)
         params = query.bind(raw)
     except QueryError as exc:
         fail(str(exc))
@@ -96,9 +134,15 @@ def run(
     with st.store() as store:
         cypher = query.cypher_for(store.engine)
         if explain:
-            err.print(f"// engine: {store.engine}\n{cypher}\n// params: {json.dumps(params)}", markup=False)
+            explained = f"// {query_id} on {store.engine}\n{cypher}\n// params: {json.dumps(params, sort_keys=True)}"
+            typer.echo(explained, err=True)
         try:
             rows = store.read(cypher, params, timeout=timeout)
         except QueryTimeout as exc:
-            fail(f"{query_id}: {exc}; narrow it with since/until or max_fanout, or raise --timeout", code=3)
+            fail(f"{query_id}: {exc}; narrow it (seeds, since/until, max_fanout) or raise --timeout", EXIT_TIMEOUT)
     render(rows, fmt, query.header.columns or None)
+    if browser:
+        try:
+            typer.echo(f"Neo4j Browser: {browser_link(query.cypher_for('neo4j'), params)}", err=True)
+        except ValueError as exc:
+            err.print(f"no Neo4j Browser link: {exc}", markup=False)

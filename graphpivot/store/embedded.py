@@ -124,7 +124,7 @@ class LadybugStore:
             columns = result.get_column_names()
             rows = [dict(zip(columns, plain(values), strict=True)) for values in result.get_all()]
         except Exception as exc:
-            self._run("ROLLBACK")
+            self._rollback()
             if "interrupted" in str(exc).lower() or "timeout" in str(exc).lower():
                 raise QueryTimeout(f"query stopped after {timeout or self.query_timeout} s") from None
             raise
@@ -132,6 +132,14 @@ class LadybugStore:
             self._conn.set_query_timeout(0)
         self._run("COMMIT")
         return rows
+
+    def _rollback(self) -> None:
+        """End the failed read transaction; Ladybug has already ended it after most errors."""
+        try:
+            self._run("ROLLBACK")
+        except RuntimeError as exc:
+            if "no active transaction" not in str(exc).lower():
+                raise
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         self._ensure_schema()

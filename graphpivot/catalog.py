@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from graphpivot import canonical as c
 
-QUERY_DIRS = ("pivots", "hunts")
+# pivots and hunts answer an analyst; lookups fetch metadata other commands build on.
+QUERY_DIRS = ("pivots", "hunts", "lookups")
 ENGINES = ("neo4j", "ladybug")
 FOREVER = 253402300799  # 9999-12-31T23:59:59Z, the default "until"
 DEFAULT_LIMIT = 1000

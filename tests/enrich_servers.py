@@ -41,7 +41,7 @@ from graphpivot.enrich.joblog import JobLog
 from graphpivot.enrich.prepare import JobRequest, prepare
 from graphpivot.enrich.runner import Job, JobSummary, Limits
 from graphpivot.enrich.selection import Plan
-from graphpivot.maintenance import refresh_degrees
+from graphpivot.maintenance import refresh
 from graphpivot.schema import NODES, RELS
 from graphpivot.store.base import GraphStore
 
@@ -413,7 +413,7 @@ def run_job(
     run, the_plan = prepare(store, enricher, request, now=now or int(time.time()))
     job = Job(store, enricher, run, limits=limits or Limits(concurrency=4, retries=1, backoff=0.05), log=log)
     summary = job.run(the_plan.targets)
-    refresh_degrees(store)
+    refresh(store)
     return the_plan, summary, [json.loads(line) for line in stream.getvalue().splitlines()]
 
 

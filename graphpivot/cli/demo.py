@@ -16,7 +16,7 @@ from graphpivot.hunt.pack import HuntResult, run_hunt
 from graphpivot.hunt.runner import Runner
 from graphpivot.ingest import Ingestor
 from graphpivot.loaders.demo import EXPOSED, NOT_EXPOSED, SEED, SOURCE, WINDOW, scenario, t
-from graphpivot.maintenance import refresh_degrees
+from graphpivot.maintenance import refresh
 from graphpivot.output import iso, render
 from graphpivot.report import report_format, write_report
 from graphpivot.store.base import GraphStore
@@ -93,7 +93,7 @@ def demo(
         try:
             store.init_schema()
             summary = Ingestor(store, SOURCE).run(scenario())
-            refresh_degrees(store)
+            refresh(store)
             out.print(
                 f"[bold]1. Loaded the demo enterprise[/]: {sum(summary.nodes.values())} node and "
                 f"{sum(summary.edges.values())} edge upserts. An actor report (valid {WINDOW[0]}..{WINDOW[1]}) names "

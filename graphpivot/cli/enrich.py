@@ -29,7 +29,7 @@ from graphpivot.enrich.selection import BUILTIN
 from graphpivot.loaders.enrich_dns import DnsEnricher
 from graphpivot.loaders.enrich_rdap import DEFAULT_RDAP_URL, RdapEnricher
 from graphpivot.loaders.enrich_tls import TlsEnricher
-from graphpivot.maintenance import refresh_degrees
+from graphpivot.maintenance import refresh
 
 app = typer.Typer(
     help="Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active.", no_args_is_help=True
@@ -206,7 +206,7 @@ def run_job(ctx: typer.Context, enricher: Enricher, opts: JobOptions) -> None:
         job = Job(store, enricher, run, limits=opts.limits, log=log, stop=stop, batch_size=st.settings.batch_size)
         with _stop_on_signals(stop):
             summary = job.run(the_plan.targets)
-        refresh_degrees(store)
+        refresh(store)
     log.event("summary", **summary.as_dict())
     _print_summary(summary, opts.summary_json)
     raise typer.Exit(summary.exit_code)

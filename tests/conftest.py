@@ -54,6 +54,25 @@ def _require_neo4j(store: GraphStore | None) -> GraphStore:
     return store
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def module_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, neo4j_store: GraphStore | None
+) -> Iterator[GraphStore]:
+    """An empty graph per engine shared by one test module (load it once, read it in many tests).
+
+    A module using this must not also use the function-scoped ``store``: on Neo4j both are the same database.
+    """
+    if request.param == "ladybug":
+        lb = LadybugStore(tmp_path_factory.mktemp("module") / "graph.lbdb")
+        lb.init_schema()
+        yield lb
+        lb.close()
+        return
+    neo = _require_neo4j(neo4j_store)
+    neo.clear()
+    yield neo
+
+
 @pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStore | None) -> Iterator[GraphStore]:
     """An empty graph on each engine in turn."""

@@ -463,10 +463,11 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]
 }
 
 
-@pytest.fixture
-def world_store(store: GraphStore) -> GraphStore:
-    load(store, records(WORLD), source="seeded")
-    return store
+@pytest.fixture(scope="module")
+def world_store(module_store: GraphStore) -> GraphStore:
+    """The seeded world, loaded once per engine: the hunts only read it."""
+    load(module_store, records(WORLD), source="seeded")
+    return module_store
 
 
 def test_every_hunt_is_covered() -> None:

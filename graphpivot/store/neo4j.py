@@ -79,10 +79,9 @@ class Neo4jStore:
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
     ) -> list[dict[str, Any]]:
-        query = neo4j.Query(cypher, timeout=timeout or self.query_timeout)  # type: ignore[arg-type]
-
+        @neo4j.unit_of_work(timeout=timeout or self.query_timeout)
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-            return [plain(r.data()) for r in tx.run(query, params or {})]
+            return [plain(r.data()) for r in tx.run(cypher, params or {})]
 
         try:
             with self._session(neo4j.READ_ACCESS) as session:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphpivot.cli.context import fail, state
+from graphpivot.cli.load_intel import install_catalogue
 from graphpivot.store import writers
 
 app = typer.Typer(help="Create, inspect and empty the graph.", no_args_is_help=True)
@@ -17,10 +18,15 @@ out = Console(highlight=False)
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create constraints, indexes and tables; safe to run again."""
+    """Create constraints, indexes and tables and load the web-service catalogue; safe to run again."""
     with state(ctx).store() as store:
         store.init_schema()
         out.print(f"schema ready on {store.engine} at {store.location}")
+        summary = install_catalogue(store)
+        out.print(
+            f"web-service catalogue: {summary.nodes['WebService']} services, "
+            f"{summary.edges['OPERATED_BY']} OPERATED_BY links, {summary.rejected} rejected rows"
+        )
 
 
 @app.command()

@@ -165,9 +165,13 @@ class Ingestor:
         labels = name.split(".")
         if len(labels) <= 2:
             return
+        try:
+            parent = entity("Domain", ".".join(labels[1:])).key
+        except InvalidValue:
+            return  # e.g. 'v1.0.1': the parent '0.1' is no domain name, so the chain ends here
         seen = props.get("first_seen", self.observed_at)
         edge_props = {"first_seen": seen, "last_seen": props.get("last_seen", seen), "sources": props["sources"]}
-        self._add_edge(Edge("SUBDOMAIN_OF", "Domain", name, "Domain", ".".join(labels[1:]), edge_props))
+        self._add_edge(Edge("SUBDOMAIN_OF", "Domain", name, "Domain", parent, edge_props))
 
     def _link_service(self, label: str, key: str, props: dict[str, Any]) -> None:
         """``OPERATED_BY`` to the catalogue's web service for this Domain or URL, if any."""

@@ -26,6 +26,7 @@ the file loads.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,10 +77,16 @@ class _Bundle:
     source: str
     observed_at: int
     spec: str
+    # Objects by key: the STIX id, or 'id~n' for a conflicting object that repeats an id and 'modified'.
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    mentions: dict[str, list[_Mention]] = field(default_factory=dict)  # object id -> nodes it denotes
-    threats: dict[str, Node] = field(default_factory=dict)  # object id -> Threat node
+    variants: dict[str, list[str]] = field(default_factory=dict)  # STIX id -> object keys
+    mentions: dict[str, list[_Mention]] = field(default_factory=dict)  # object key -> nodes it denotes
+    threats: dict[str, Node] = field(default_factory=dict)  # object key -> Threat node
     tlp: dict[str, str] = field(default_factory=dict)  # marking id -> tlp level
+
+    def keys(self, stix_id: Any) -> list[str]:
+        """Object keys of a STIX id (usually just the id)."""
+        return self.variants.get(stix_id, []) if isinstance(stix_id, str) else []
 
     def reject(self, obj_id: str, reason: str, raw: Any = "") -> Reject:
         return Reject(str(self.path), None, f"{obj_id}: {reason}", str(raw)[:300])
@@ -101,8 +108,8 @@ def read_stix(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
         return
     b = _Bundle(path, source, observed_at, spec)
     yield from _index(b, raw_objects)
-    for obj_id, obj in b.objects.items():
-        yield from _denote(b, obj_id, obj)
+    for key, obj in b.objects.items():
+        yield from _denote(b, key, obj)
     yield from _emit(b, bundle_id)
     yield Progress(str(path), len(raw_objects))
 
@@ -131,14 +138,36 @@ def _index(b: _Bundle, raw_objects: list[Any]) -> Iterator[Record]:
         if not isinstance(obj_type, str) or not isinstance(obj_id, str) or not obj_id.startswith(f"{obj_type}--"):
             yield b.reject(obj_id if isinstance(obj_id, str) else where, "missing or inconsistent 'type'/'id'", obj)
             continue
-        older = str(obj.get("modified", "")) < str(b.objects.get(obj_id, {}).get("modified", ""))
-        if obj_id in b.objects and older:
-            continue  # several versions of one object: STIX keeps the latest 'modified'
-        b.objects[obj_id] = obj
+        yield from _keep(b, obj_id, obj)
         if obj_type == "marking-definition":
             level = _tlp_level(obj)
             if level:
                 b.tlp[obj_id] = level
+
+
+def _keep(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
+    """Keep the latest version of each object (STIX versioning by 'modified').
+
+    Two different objects with the same id and 'modified' break the spec; both are
+    kept (no data lost) and the duplicate is reported.
+    """
+    keys = b.variants.setdefault(obj_id, [])
+    modified = str(obj.get("modified", ""))
+    if keys:
+        known = [b.objects[k] for k in keys]
+        newest = str(known[0].get("modified", ""))
+        if obj in known or modified < newest:
+            return
+        if modified > newest:
+            for key in keys:
+                del b.objects[key]
+            keys.clear()
+        else:
+            yield b.reject(obj_id, "another, different object has this id and 'modified' (a producer error); "
+                           "both are loaded", obj)
+    key = obj_id if not keys else f"{obj_id}~{len(keys)}"
+    keys.append(key)
+    b.objects[key] = obj
 
 
 def _tlp_level(obj: dict[str, Any]) -> str | None:
@@ -154,22 +183,22 @@ def _tlp_level(obj: dict[str, Any]) -> str | None:
 # ---------------------------------------------------------------- objects -> nodes
 
 
-def _denote(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
+def _denote(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
     """Work out which nodes an object stands for (relationships and reports come later)."""
     obj_type = obj["type"]
     try:
         if obj_type in THREAT_TYPES:
-            b.threats[obj_id] = _threat(obj)
+            b.threats[key] = _threat(obj)
         elif obj_type == "indicator":
-            yield from _indicator(b, obj_id, obj)
+            yield from _indicator(b, key, obj)
         elif obj_type in SCO_TYPES:
-            b.mentions[obj_id] = [_Mention(n, {}) for n in _sco(obj)]
+            b.mentions[key] = [_Mention(n, {}) for n in _sco(obj)]
         elif obj_type == "observed-data":
-            yield from _observed(b, obj_id, obj)
+            yield from _observed(b, key, obj)
         elif obj_type not in ("network-traffic", "relationship", "marking-definition", *REPORT_TYPES):
             yield b.skipped(obj_type)
     except (InvalidValue, PatternError, TypeError, ValueError, AttributeError) as exc:
-        yield b.reject(obj_id, _reason(exc), obj)
+        yield b.reject(obj["id"], _reason(exc), obj)
 
 
 def _reason(exc: Exception) -> str:
@@ -204,14 +233,14 @@ def _threat(obj: dict[str, Any]) -> Node:
     return entity("Threat", name, **props)
 
 
-def _indicator(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
+def _indicator(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
     pattern_type = obj.get("pattern_type", "stix")
     if pattern_type != "stix":
         yield b.skipped(f"indicator pattern_type {pattern_type}")
         return
     found = comparisons(obj.get("pattern"), str(obj.get("spec_version", b.spec)))
     valid_from, valid_until = optional_epoch(obj.get("valid_from")), optional_epoch(obj.get("valid_until"))
-    mention: dict[str, Any] = {**_times(obj), "context": [obj_id]}
+    mention: dict[str, Any] = {**_times(obj), "context": [obj["id"]]}
     if valid_from is not None:
         mention["valid_from"] = valid_from
     if valid_until is not None:
@@ -229,11 +258,11 @@ def _indicator(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]
         try:
             made = _pattern_node(kind, value, extra)
         except InvalidValue as exc:
-            yield b.reject(obj_id, f"pattern value {value!r}: {exc}", obj.get("pattern"))
+            yield b.reject(obj["id"], f"pattern value {value!r}: {exc}", obj.get("pattern"))
             continue
         props = dict(mention, context=mention["context"] + made.context + context)
         mentions.append(_Mention(made.node, props))
-    b.mentions[obj_id] = mentions
+    b.mentions[key] = mentions
 
 
 _Value = tuple[str, str, dict[str, Any], list[str]]  # kind, value, extra node props, context
@@ -386,7 +415,7 @@ def _san_names(obj: dict[str, Any]) -> list[str]:
     return [part.split(":", 1)[1].strip() for part in text.split(",") if part.strip().upper().startswith("DNS:")]
 
 
-def _observed(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
+def _observed(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
     """2.0 ``observed-data`` embeds its observables; 2.1 refers to top-level ones."""
     times = {}
     for stix_name, prop in (("first_observed", "first_seen"), ("last_observed", "last_seen")):
@@ -396,10 +425,10 @@ def _observed(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
     nodes: list[_Mention] = []
     for local in embedded.values() if isinstance(embedded, dict) else ():
         if isinstance(local, dict) and local.get("type") in SCO_TYPES:
-            nodes.extend(_Mention(n, dict(times, context=[obj_id])) for n in _sco(local))
+            nodes.extend(_Mention(n, dict(times, context=[obj["id"]])) for n in _sco(local))
         elif isinstance(local, dict):
             yield b.skipped(f"observed {local.get('type')}")
-    b.mentions[obj_id] = nodes
+    b.mentions[key] = nodes
 
 
 # ---------------------------------------------------------------- output
@@ -407,19 +436,19 @@ def _observed(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
 
 def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
     _resolve_traffic(b)
-    for obj in b.objects.values():
-        if obj["type"] == "x509-certificate" and obj["id"] in b.mentions:
-            yield from _san_edges(b, obj)
+    for key, obj in b.objects.items():
+        if obj["type"] == "x509-certificate" and key in b.mentions:
+            yield from _san_edges(b, key, obj)
     marked = [b.tlp[m] for o in b.objects.values() for m in _markings(o) if m in b.tlp]
     bundle_key = f"{b.source}:{bundle_id or b.path.name}"
     yield entity("Report", bundle_key, name=b.path.name, source=b.source, **_strictest(marked))
     attributed: set[Ref] = set()
-    for obj_id, obj in b.objects.items():
+    for obj in b.objects.values():
         if obj["type"] == "relationship":
-            yield from _relationship(b, obj_id, obj, attributed)
-    for obj_id, obj in b.objects.items():
+            yield from _relationship(b, obj, attributed)
+    for key, obj in b.objects.items():
         if obj["type"] in SCO_TYPES:
-            yield from _embedded_refs(b, obj_id, obj)
+            yield from _embedded_refs(b, key, obj)
     for mentions in b.mentions.values():
         for m in mentions:
             props = dict(m.node.props)
@@ -431,9 +460,9 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
     for threat in b.threats.values():
         yield threat
         yield Edge("ABOUT", "Report", bundle_key, "Threat", threat.key, _times_only(threat.props) or _now(b))
-    for obj_id, obj in b.objects.items():
+    for obj in b.objects.values():
         if obj["type"] in REPORT_TYPES:
-            yield from _report(b, obj_id, obj)
+            yield from _report(b, obj)
 
 
 def _now(b: _Bundle) -> dict[str, Any]:
@@ -462,19 +491,24 @@ def _strictest(levels: list[str]) -> dict[str, str]:
 
 def _resolve_traffic(b: _Bundle) -> None:
     """``network-traffic`` stands for the observables its ``dst_ref``/``src_ref`` point at."""
-    for obj_id, obj in b.objects.items():
+    for key, obj in b.objects.items():
         if obj["type"] != "network-traffic":
             continue
         port = [f"port: {obj['dst_port']}"] if isinstance(obj.get("dst_port"), int) else []
         found: list[_Mention] = []
         for ref_name in ("dst_ref", "src_ref"):
-            for m in b.mentions.get(str(obj.get(ref_name)), []):
-                found.append(_Mention(m.node, dict(m.props, context=[*m.props.get("context", []), obj_id, *port])))
-        b.mentions[obj_id] = found
+            for m in _mentions_of(b, obj.get(ref_name)):
+                context = [*m.props.get("context", []), obj["id"], *port]
+                found.append(_Mention(m.node, dict(m.props, context=context)))
+        b.mentions[key] = found
 
 
-def _san_edges(b: _Bundle, obj: dict[str, Any]) -> Iterator[Record]:
-    for cert in b.mentions[obj["id"]]:
+def _mentions_of(b: _Bundle, stix_id: Any) -> list[_Mention]:
+    return [m for key in b.keys(stix_id) for m in b.mentions.get(key, [])]
+
+
+def _san_edges(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
+    for cert in b.mentions[key]:
         for name in _san_names(obj):
             try:
                 label, key = canonical_host(name)
@@ -484,14 +518,16 @@ def _san_edges(b: _Bundle, obj: dict[str, Any]) -> Iterator[Record]:
             yield Edge("SAN", "Certificate", cert.node.key, label, key, _now(b))
 
 
-def _refs(b: _Bundle, obj_id: Any) -> tuple[list[Ref], str]:
-    """Graph nodes an object id stands for, and whether they are 'threat' or 'value' nodes."""
-    if obj_id in b.threats:
-        return [("Threat", b.threats[obj_id].key)], "threat"
-    return [(m.node.label, m.node.key) for m in b.mentions.get(obj_id, [])], "value"
+def _refs(b: _Bundle, stix_id: Any) -> tuple[list[Ref], str]:
+    """Graph nodes a STIX id stands for, and whether they are 'threat' or 'value' nodes."""
+    threats = [("Threat", b.threats[k].key) for k in b.keys(stix_id) if k in b.threats]
+    if threats:
+        return threats, "threat"
+    return [(m.node.label, m.node.key) for m in _mentions_of(b, stix_id)], "value"
 
 
-def _relationship(b: _Bundle, obj_id: str, obj: dict[str, Any], attributed: set[Ref]) -> Iterator[Record]:
+def _relationship(b: _Bundle, obj: dict[str, Any], attributed: set[Ref]) -> Iterator[Record]:
+    obj_id = obj["id"]
     rel_type = obj.get("relationship_type")
     src_id, dst_id = obj.get("source_ref"), obj.get("target_ref")
     if not isinstance(rel_type, str) or not isinstance(src_id, str) or not isinstance(dst_id, str):
@@ -507,10 +543,11 @@ def _relationship(b: _Bundle, obj_id: str, obj: dict[str, Any], attributed: set[
     if not src or not dst:
         yield b.skipped(describe)
     elif src_kind == dst_kind == "threat":
-        yield Edge("RELATED_TO", *src[0], *dst[0], dict(times, relationship=[rel_type]))
+        for s_ref, d_ref in itertools.product(src, dst):
+            yield Edge("RELATED_TO", *s_ref, *d_ref, dict(times, relationship=[rel_type]))
     elif {src_kind, dst_kind} == {"threat", "value"} and rel_type in ATTRIBUTION_RELS:
-        threat, values = (src[0], dst) if src_kind == "threat" else (dst[0], src)
-        for label, key in values:
+        threats, values = (src, dst) if src_kind == "threat" else (dst, src)
+        for (label, key), threat in itertools.product(values, threats):
             attributed.add((label, key))
             yield Edge("ATTRIBUTED_TO", label, key, *threat, dict(times))
     elif rel_type == "resolves-to":
@@ -536,9 +573,9 @@ def _pairs(
         yield b.skipped(describe)
 
 
-def _embedded_refs(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
+def _embedded_refs(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
     """2.1 ``resolves_to_refs`` and ``belongs_to_refs`` on the observables themselves."""
-    src, _ = _refs(b, obj_id)
+    src = [(m.node.label, m.node.key) for m in b.mentions.get(key, [])]
     for prop, rel, allowed in (
         ("resolves_to_refs", "RESOLVES_TO", [("Domain", "IP")]),
         ("belongs_to_refs", "ANNOUNCED_BY", [("IP", "ASN"), ("Netblock", "ASN")]),
@@ -550,7 +587,8 @@ def _embedded_refs(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Rec
             yield from _pairs(b, rel, src, dst, allowed=allowed, times=_now(b), describe=describe)
 
 
-def _report(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
+def _report(b: _Bundle, obj: dict[str, Any]) -> Iterator[Record]:
+    obj_id = obj["id"]
     refs = obj.get("object_refs", [])
     if not isinstance(refs, list):
         yield b.reject(obj_id, "object_refs is not a list", obj)
@@ -563,9 +601,9 @@ def _report(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
     key = f"{b.source}:{obj_id}"
     yield entity("Report", key, **props)
     for ref in refs:
-        if ref in b.threats:
-            yield Edge("ABOUT", "Report", key, "Threat", b.threats[ref].key, _times_only(props) or _now(b))
-        for m in b.mentions.get(ref, []):
+        for threat in (b.threats[k] for k in b.keys(ref) if k in b.threats):
+            yield Edge("ABOUT", "Report", key, "Threat", threat.key, _times_only(props) or _now(b))
+        for m in _mentions_of(b, ref):
             yield Edge("MENTIONS", "Report", key, m.node.label, m.node.key, _mention_props(b, m))
 
 

@@ -11,9 +11,8 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -120,13 +119,14 @@ def optional_epoch(value: Any) -> int | None:
 # ---------------------------------------------------------------- JSON
 
 
-def read_json(path: Path) -> tuple[Any, Reject | None]:
+def read_json(path: Path, is_record: Callable[[str], bool] = lambda prefix: False) -> tuple[Any, Reject | None]:
     """Parse a JSON file; when it is malformed, salvage what came before the break.
 
     Returns ``(document, reject)``: ``reject`` says where and why the file is broken
-    (None when it is fine); ``document`` holds every complete value read before the
-    break, with the containers that were still open closed and their unfinished
-    last element dropped, or None when nothing could be read.
+    (None when it is fine); ``document`` holds every value read before the break,
+    the containers still open at the break closed, or None when nothing was read.
+    ``is_record`` names (by ``ijson`` prefix, e.g. ``objects.item``) the containers
+    that are records: the innermost unfinished record is dropped, not half-loaded.
     """
     try:
         with path.open("rb") as handle:
@@ -138,31 +138,31 @@ def read_json(path: Path) -> tuple[Any, Reject | None]:
         return None, Reject(str(path), None, f"not UTF-8 JSON ({exc.reason})")
     except OSError as exc:
         return None, Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
-    return _salvage(path), reject
+    return _salvage(path, is_record), reject
 
 
-def _salvage(path: Path) -> Any:
-    stack: list[Any] = []
+def _salvage(path: Path, is_record: Callable[[str], bool]) -> Any:
+    stack: list[tuple[str, Any]] = []  # open containers with their prefixes
     keys: list[str | None] = []
     root: list[Any] = []
 
     def put(value: Any) -> None:
         if not stack:
             root.append(value)
-        elif isinstance(stack[-1], list):
-            stack[-1].append(value)
+        elif isinstance(stack[-1][1], list):
+            stack[-1][1].append(value)
         else:
-            stack[-1][keys[-1]] = value
+            stack[-1][1][keys[-1]] = value
 
     try:
         with path.open("rb") as handle:
-            for _prefix, event, value in ijson.parse(handle, use_float=True):
+            for prefix, event, value in ijson.parse(handle, use_float=True):
                 if event == "map_key":
                     keys[-1] = value
                 elif event in ("start_map", "start_array"):
                     container: Any = {} if event == "start_map" else []
                     put(container)
-                    stack.append(container)
+                    stack.append((prefix, container))
                     keys.append(None)
                 elif event in ("end_map", "end_array"):
                     stack.pop()
@@ -170,22 +170,19 @@ def _salvage(path: Path) -> Any:
                 else:
                     put(value)
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError):
-        _drop_unfinished(stack)
+        _drop_unfinished(stack, keys, is_record)
     return root[0] if root else None
 
 
-def _drop_unfinished(stack: list[Any]) -> None:
-    """Drop the element each open list was still filling: it is incomplete.
-
-    Open dicts stay (a cut-short MISP ``Event`` still holds its complete attributes);
-    the records that matter are list elements, and a half-read one is not loaded.
-    """
-    for outer, inner in itertools.pairwise(stack):
-        if isinstance(outer, list) and outer and outer[-1] is inner:
-            outer.pop()
-
-
-def iter_dicts(values: Any) -> Iterator[dict[str, Any]]:
-    """The dict items of a JSON list (anything else yields nothing)."""
-    if isinstance(values, list):
-        yield from (v for v in values if isinstance(v, dict))
+def _drop_unfinished(stack: list[tuple[str, Any]], keys: list[str | None], is_record: Callable[[str], bool]) -> None:
+    """Remove the innermost open record from its parent: it is incomplete."""
+    for depth in range(len(stack) - 1, 0, -1):
+        prefix, container = stack[depth]
+        if not is_record(prefix):
+            continue
+        parent = stack[depth - 1][1]
+        if isinstance(parent, list):
+            parent.pop()
+        else:
+            del parent[keys[depth - 1]]
+        return

@@ -107,7 +107,7 @@ class _Event:
 
 def read_misp(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
     """Yield the records of every MISP event in one file."""
-    doc, broken = read_json(path)
+    doc, broken = read_json(path, lambda prefix: prefix.endswith(("Attribute.item", "Object.item")))
     if broken is not None:
         yield broken
     if doc is None:

@@ -97,7 +97,7 @@ class _Bundle:
 
 def read_stix(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
     """Yield the records of one STIX 2.x file (a bundle, a list of objects or one object)."""
-    doc, broken = read_json(path)
+    doc, broken = read_json(path, lambda prefix: prefix in ("objects.item", "item"))
     if broken is not None:
         yield broken
     if doc is None:

@@ -75,11 +75,13 @@ def test_truncated_json_keeps_complete_values(tmp_path: Path) -> None:
     text = json.dumps(doc)
     path = tmp_path / "cut.json"
     path.write_text(text[: text.index('"x--3"') + 3], encoding="utf-8")
-    salvaged, reject = read_json(path)
+    salvaged, reject = read_json(path, lambda prefix: prefix == "objects.item")
     assert reject is not None and reject.line == 1 and "malformed JSON" in reject.reason
     assert salvaged["id"] == "bundle--1"
     assert [o["id"] for o in salvaged["objects"]] == ["x--0", "x--1", "x--2"]
     assert salvaged["objects"][2] == doc["objects"][2]
+    kept, _ = read_json(path)
+    assert kept["objects"][3] == {}, "without records the unfinished object stays (empty: its id was cut)"
 
 
 def test_unreadable_json(tmp_path: Path) -> None:

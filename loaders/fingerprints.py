@@ -141,11 +141,6 @@ def _row(table: _Table, lineno: int, cells: list[str]) -> Iterator[Record]:
     assert table.fp_type is not None
     value, name = _cell(cells, table.value), _cell(cells, table.name)
     verdict = _verdict(table, cells)
-    try:
-        key = entity("Fingerprint", f"{table.fp_type}:{value}").key
-    except InvalidValue as exc:
-        yield Reject(str(table.path), lineno, str(exc), ",".join(cells))
-        return
     props: dict[str, Any] = {}
     if verdict == "malicious":
         props["indicator"] = True
@@ -153,7 +148,13 @@ def _row(table: _Table, lineno: int, cells: list[str]) -> Iterator[Record]:
         props["noise"] = True
         if name:
             props["tags"] = [n.strip() for n in name.split(",") if n.strip()]
-    yield Node("Fingerprint", key, props)
+    try:
+        node = entity("Fingerprint", f"{table.fp_type}:{value}", **props)
+    except InvalidValue as exc:
+        yield Reject(str(table.path), lineno, str(exc), ",".join(cells))
+        return
+    key = node.key
+    yield node
     context = [f"name: {name}"] if name else []
     if verdict:
         context.append(f"verdict: {verdict}")

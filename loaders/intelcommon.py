@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -177,8 +177,7 @@ def _salvage(path: Path, is_record: Callable[[str], bool]) -> Any:
 def _drop_unfinished(stack: list[tuple[str, Any]], keys: list[str | None], is_record: Callable[[str], bool]) -> None:
     """Remove the innermost open record from its parent: it is incomplete."""
     for depth in range(len(stack) - 1, 0, -1):
-        prefix, container = stack[depth]
-        if not is_record(prefix):
+        if not is_record(stack[depth][0]):
             continue
         parent = stack[depth - 1][1]
         if isinstance(parent, list):

@@ -22,8 +22,8 @@ T0 = 1_700_000_000
 EVENTS = ["glupteba/glupteba.misp-event.json", "oceanlotus/oceanlotus.misp.event.json",
           "stantinko/stantinko.misp-event.json", "swc-candiru/swc-candiru_misp.json"]
 # The test's own reading of MISP types: which parts of a value are which node.
-TYPES = {"domain": ["Domain"], "hostname": ["Domain"], "ip-dst": ["IP"], "ip-src": ["IP"], "domain|ip": ["Domain", "IP"],
-         "url": ["URL"], "ip-dst|port": ["IP", None], "email-src": ["Email"]}
+TYPES = {"domain": ["Domain"], "hostname": ["Domain"], "ip-dst": ["IP"], "ip-src": ["IP"],
+         "domain|ip": ["Domain", "IP"], "url": ["URL"], "ip-dst|port": ["IP", None], "email-src": ["Email"]}
 CANON = {"Domain": c.canonical_domain, "IP": c.canonical_ip, "URL": c.canonical_url, "Email": c.canonical_email}
 THREAT_GALAXIES = {"threat-actor": "actor", "mitre-intrusion-set": "actor", "malpedia": "malware", "tool": "tool"}
 
@@ -125,7 +125,7 @@ def test_rogue_certificates_load_keyed_by_sha256(store: GraphStore, data_dir: Pa
                       "RETURN c.key AS k, c.key_type AS kt, c.sha1 AS sha1, c.subject_cn AS cn, c.subject AS subject, "
                       "c.self_signed AS ss, c.indicator AS ind, d.key AS san, r.key AS report ORDER BY k")
     assert {r["k"] for r in got} == PEM_SHA256
-    assert {r["sha1"] for r in got} == {hashlib.sha1(d).hexdigest() for d in ders}  # noqa: S324 (an identifier)
+    assert {r["sha1"] for r in got} == {hashlib.sha1(d).hexdigest() for d in ders}  # an identifier, not security
     assert all(r["kt"] == "sha256" and r["cn"] == "rqztech.com" and "CN=rqztech.com" in r["subject"]
                and r["ss"] is True and r["ind"] is True and r["san"] == "rqztech.com" for r in got)
     assert {r["report"] for r in got} == {f"eset:{p.name}" for p in pems}

@@ -46,7 +46,7 @@ def _value_node(object_type: str, value: str) -> tuple[str, str]:
         return "URL", c.canonical_url(value)
     if "/" in value and not value.endswith(("/32", "/128")):
         return "Netblock", c.canonical_cidr(value)
-    return "IP", c.canonical_ip(value.split("/")[0])
+    return "IP", c.canonical_ip(value.split("/", 1)[0])
 
 
 def expected(path: Path) -> dict[str, Any]:
@@ -81,7 +81,8 @@ def expected(path: Path) -> dict[str, Any]:
                     indicators.setdefault(label, set()).add(key)
     # Producer errors: a different object repeating an id and 'modified' (both load; each repeat is reported).
     versions = Counter((o["id"], o.get("modified")) for o in objects)
-    distinct = Counter((o["id"], o.get("modified")) for o in {json.dumps(o, sort_keys=True): o for o in objects}.values())
+    unique = {json.dumps(o, sort_keys=True): o for o in objects}.values()
+    distinct = Counter((o["id"], o.get("modified")) for o in unique)
     bad_values += sum(n - 1 for n in distinct.values())
     assert versions.keys() == distinct.keys()
     threats = {" ".join(o["name"].split()).lower() for o in objects if o["type"] in THREAT_SDOS}

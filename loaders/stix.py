@@ -412,7 +412,8 @@ def _san_names(obj: dict[str, Any]) -> list[str]:
     text = ext.get("subject_alternative_name") if isinstance(ext, dict) else None
     if not isinstance(text, str):
         return []
-    return [part.split(":", 1)[1].strip() for part in text.split(",") if part.strip().upper().startswith("DNS:")]
+    names = [part.split(":", 1)[1].strip() for part in text.split(",") if part.strip().upper().startswith("DNS:")]
+    return [name.removeprefix("*.") for name in names]  # a wildcard names its base domain
 
 
 def _observed(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:

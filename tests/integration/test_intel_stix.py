@@ -233,3 +233,90 @@ def test_reloading_a_bundle_is_idempotent(store: GraphStore, data_dir: Path) -> 
     assert store.counts() == before
     counts = rows(store, "MATCH ()-[m:MENTIONS]->() RETURN max(m.count) AS mx")
     assert counts == [{"mx": 1}]
+
+
+CERT_SHA256, CERT_SHA1 = "ab" * 32, "cd" * 20
+OBSERVABLES = [
+    {"type": "marking-definition", "id": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+     "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "amber"}},
+    indicator(6, f"[x509-certificate:hashes.'SHA-256' = '{CERT_SHA256.upper()}' AND "
+                 f"x509-certificate:hashes.'SHA-1' = '{CERT_SHA1}' AND x509-certificate:issuer = 'CN=Acme CA'] "
+                 "OR [x509-certificate:hashes.'SHA-1' = '" + "ef" * 20 + "']",
+              object_marking_refs=["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]),
+    indicator(7, "[ipv4-addr:value ISSUBSET '198.51.100.0/24'] AND [ipv6-addr:value = '2001:db8::1'] AND "
+                 "[network-traffic:dst_ref.type = 'domain-name' AND network-traffic:dst_ref.value = 'c2.acme.example' "
+                 "AND network-traffic:dst_port = 8443] AND [autonomous-system:number = 64500]"),
+    indicator(8, "alert tcp any any -> any any (msg:\"x\";)", pattern_type="snort"),
+    {"type": "x509-certificate", "spec_version": "2.1", "id": "x509-certificate--00000000-0000-4000-8000-000000000401",
+     "hashes": {"SHA-256": "12" * 32}, "subject": "CN=portal.acme.example", "serial_number": "01:02",
+     "validity_not_before": "2023-01-01T00:00:00Z", "validity_not_after": "2024-01-01T00:00:00Z",
+     "x509_v3_extensions": {"subject_alternative_name": "DNS:portal.acme.example, DNS:*.cdn.acme.example"}},
+    {"type": "domain-name", "spec_version": "2.1", "id": "domain-name--00000000-0000-4000-8000-000000000501",
+     "value": "portal.acme.example", "resolves_to_refs": ["ipv4-addr--00000000-0000-4000-8000-000000000601"]},
+    {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--00000000-0000-4000-8000-000000000601",
+     "value": "203.0.113.77", "belongs_to_refs": ["autonomous-system--00000000-0000-4000-8000-000000000701"]},
+    {"type": "autonomous-system", "spec_version": "2.1", "id": "autonomous-system--00000000-0000-4000-8000-000000000701",
+     "number": 64501, "name": "ACME-AS"},
+    {"type": "network-traffic", "spec_version": "2.1", "id": "network-traffic--00000000-0000-4000-8000-000000000801",
+     "dst_ref": "ipv4-addr--00000000-0000-4000-8000-000000000601", "dst_port": 443, "protocols": ["tcp"]},
+    {"type": "infrastructure", "spec_version": "2.1", "id": "infrastructure--00000000-0000-4000-8000-000000000901",
+     "name": "Acme portal", "created": "2023-01-01T00:00:00Z", "modified": "2023-01-01T00:00:00Z"},
+    {"type": "relationship", "spec_version": "2.1", "id": "relationship--00000000-0000-4000-8000-000000000311",
+     "relationship_type": "communicates-with", "created": "2023-01-01T00:00:00Z",
+     "source_ref": "infrastructure--00000000-0000-4000-8000-000000000901",
+     "target_ref": "network-traffic--00000000-0000-4000-8000-000000000801"},
+    {"type": "report", "spec_version": "2.1", "id": "report--00000000-0000-4000-8000-000000000a01",
+     "name": "Acme portal", "published": "2023-02-01T00:00:00Z", "created": "2023-01-01T00:00:00Z",
+     "object_marking_refs": ["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"],
+     "external_references": [{"source_name": "blog", "url": "https://blog.example/acme"}],
+     "object_refs": ["x509-certificate--00000000-0000-4000-8000-000000000401",
+                     "infrastructure--00000000-0000-4000-8000-000000000901"]},
+    {"type": "observed-data", "id": "observed-data--00000000-0000-4000-8000-000000000b01",
+     "created": "2017-01-01T00:00:00Z", "first_observed": "2017-01-01T00:00:00Z",
+     "last_observed": "2017-01-02T00:00:00Z", "number_observed": 1,
+     "objects": {"0": {"type": "domain-name", "value": "seen.acme.example"}, "1": {"type": "file", "name": "a.exe"}}},
+]
+
+
+def test_stix_observables_certificates_and_refs(store: GraphStore, tmp_path: Path) -> None:
+    path = tmp_path / "observables.json"
+    path.write_text(json.dumps(bundle(OBSERVABLES)), encoding="utf-8")
+    summary = load(store, read_stix(path, "acme", observed_at=T0), source="acme")
+    assert summary.rejected == 0, [str(r) for r in summary.rejects]
+    assert summary.skipped["stix indicator pattern_type snort"] == 1
+    assert summary.skipped["stix observed file"] == 1
+    certs = rows(store, "MATCH (c:Certificate) RETURN c.key AS k, c.key_type AS kt, c.sha1 AS sha1, "
+                        "c.issuer AS issuer, c.indicator AS ind ORDER BY k")
+    assert certs == [
+        {"k": "12" * 32, "kt": "sha256", "sha1": None, "issuer": None, "ind": None},
+        {"k": CERT_SHA256, "kt": "sha256", "sha1": CERT_SHA1, "issuer": "CN=Acme CA", "ind": True},
+        {"k": "ef" * 20, "kt": "sha1", "sha1": None, "issuer": None, "ind": True},
+    ]
+    sans = rows(store, "MATCH (c:Certificate)-[:SAN]->(d:Domain) RETURN d.key AS name ORDER BY name")
+    assert [r["name"] for r in sans] == ["cdn.acme.example", "portal.acme.example"]
+    values = rows(store, "MATCH (n) WHERE n.indicator = true AND n.kind IN ['IP', 'Netblock', 'Domain', 'ASN'] "
+                         "RETURN n.kind AS kind, n.key AS k ORDER BY k")
+    assert [(r["kind"], r["k"]) for r in values] == [
+        ("Netblock", "198.51.100.0/24"), ("IP", "2001:db8::1"), ("IP", "203.0.113.77"), ("ASN", "64500"),
+        ("Domain", "c2.acme.example"),
+    ]
+    port = rows(store, "MATCH (:Report)-[m:MENTIONS]->(d:Domain {key: 'c2.acme.example'}) RETURN m.context AS ctx")
+    assert "port: 8443" in port[0]["ctx"]
+    infra = rows(store, "MATCH (ip:IP)-[:ATTRIBUTED_TO]->(t:Threat) RETURN ip.key AS ip, t.key AS t")
+    assert infra == [{"ip": "203.0.113.77", "t": "acme portal"}]
+    chain = rows(store, "MATCH (d:Domain)-[:RESOLVES_TO]->(ip:IP)-[:ANNOUNCED_BY]->(a:ASN) "
+                        "RETURN d.key AS d, ip.key AS ip, a.key AS asn, a.name AS name")
+    assert chain == [{"d": "portal.acme.example", "ip": "203.0.113.77", "asn": "64501", "name": "ACME-AS"}]
+    reports = rows(store, "MATCH (r:Report) RETURN r.key AS k, r.tlp AS tlp, r.url AS url, r.published AS pub "
+                          "ORDER BY k")
+    assert reports == [
+        {"k": "acme:bundle--00000000-0000-4000-8000-000000000001", "tlp": "amber", "url": None, "pub": None},
+        {"k": "acme:report--00000000-0000-4000-8000-000000000a01", "tlp": "amber", "url": "https://blog.example/acme",
+         "pub": 1675209600},
+    ]
+    about = rows(store, "MATCH (r:Report {key: $k})-[:MENTIONS|ABOUT]->(n) RETURN n.key AS name ORDER BY name",
+                 k="acme:report--00000000-0000-4000-8000-000000000a01")
+    assert [r["name"] for r in about] == ["12" * 32, "acme portal"]
+    seen = rows(store, "MATCH (:Report)-[m:MENTIONS]->(d:Domain {key: 'seen.acme.example'}) "
+                       "RETURN m.first_seen AS fs, m.last_seen AS ls, d.indicator AS ind")
+    assert seen == [{"fs": 1483228800, "ls": 1483315200, "ind": None}]

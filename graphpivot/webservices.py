@@ -28,7 +28,7 @@ _CHILDREN = (
     "RETURN c.key AS key"
 )
 _EXACT = "MATCH (d:Domain) WHERE d.key IN $keys RETURN d.key AS key"
-_URLS = "MATCH (u:URL)-[:ON_HOST]->(d:Domain) WHERE d.key IN $keys RETURN u.key AS key"
+_URLS = "MATCH (u:URL) WHERE u.host = $host OR u.host ENDS WITH $suffix RETURN u.key AS key"
 _LOOKUP_CHUNK = 1000
 
 
@@ -105,7 +105,8 @@ def link_existing(store: GraphStore, index: WebServiceIndex, observed_at: int) -
 
     Walks down the ``SUBDOMAIN_OF`` chains the ingest path builds for every
     domain, starting at the catalogue's domains, so the cost follows the number
-    of matching names rather than the size of the graph.
+    of matching names rather than the size of the graph; URLs are matched by
+    their ``host`` under each URL-prefix host.
     """
     level = sorted(index.suffixes())
     found = _read_keys(store, _EXACT, level)
@@ -119,11 +120,11 @@ def link_existing(store: GraphStore, index: WebServiceIndex, observed_at: int) -
         slug = index.match_domain(key)
         if slug is not None:
             yield link_edge("Domain", key, slug, observed_at)
-    if index.prefixes:
-        for url in _read_keys(store, _URLS, sorted(seen)):
-            slug = index.match_url(url)
+    for host in sorted(index.prefixes):  # few hosts: one scan of the URLs each
+        for row in store.read(_URLS, {"host": host, "suffix": "." + host}):
+            slug = index.match_url(str(row["key"]))
             if slug is not None:
-                yield link_edge("URL", url, slug, observed_at)
+                yield link_edge("URL", str(row["key"]), slug, observed_at)
 
 
 def _read_keys(store: GraphStore, cypher: str, keys: list[str]) -> list[str]:

@@ -65,6 +65,9 @@ def test_dry_run_writes_nothing(engine: list[str], data_dir: Path, neo4j_store: 
 
 
 def test_db_init_loads_the_catalogue(engine: list[str], neo4j_store: GraphStore | None) -> None:
+    code, out, _ = invoke(engine, "load", "webservices", "--dry-run", "--json")
+    assert code == 0 and json.loads(out)["nodes"]["WebService"] > 50
+    assert counts(engine, neo4j_store) == {}
     code, out, _ = invoke(engine, "db", "init")
     slugs = {line.split(",")[2] for line in catalogue_path().read_text(encoding="utf-8").splitlines()[5:]}
     assert code == 0 and f"{len(slugs)} services" in out

@@ -21,6 +21,7 @@ from support import load, rows, shared_data
 from graphpivot import canonical as c
 from graphpivot.cli.load_intel import install_catalogue
 from graphpivot.loaders.stix import read_stix
+from graphpivot.model import entity
 from graphpivot.store.base import GraphStore
 
 T0 = 1_700_000_000
@@ -139,11 +140,16 @@ def test_njrat_pastebin_urls_are_on_the_paste_site(store: GraphStore, data_dir: 
 def test_catalogue_loaded_after_the_intel_links_existing_domains(store: GraphStore, data_dir: Path) -> None:
     path = data_dir / "unit42-stix2/report_json/2024-08-05-Phishing-abusing-Google-Drawings-and-Slides.json"
     load(store, read_stix(path, "unit42", observed_at=T0), source="unit42")
+    webhook = "https://ptb.discord.com/api/webhooks/1/abc"
+    load(store, [entity("URL", webhook)], source="proxy")
     assert rows(store, "MATCH ()-[o:OPERATED_BY]->() RETURN count(o) AS n")[0]["n"] == 0
     install_catalogue(store)
     got = rows(store, "MATCH (u:URL)-[:ON_HOST]->(d:Domain)-[:OPERATED_BY]->(w:WebService) "
-                      "RETURN DISTINCT d.key AS d, w.key AS w")
+                      "WHERE u.indicator = true RETURN DISTINCT d.key AS d, w.key AS w")
     assert {(r["d"], r["w"]) for r in got} == {("docs.google.com", "google-docs")}
+    hooks = rows(store, "MATCH (u:URL)-[:OPERATED_BY]->(w:WebService) RETURN u.key AS u, w.key AS w")
+    assert hooks == [{"u": webhook, "w": "discord-webhook"}]
+
 
 
 def test_stix_relationships_become_edges(store: GraphStore, data_dir: Path) -> None:
@@ -255,8 +261,8 @@ OBSERVABLES = [
      "value": "portal.acme.example", "resolves_to_refs": ["ipv4-addr--00000000-0000-4000-8000-000000000601"]},
     {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--00000000-0000-4000-8000-000000000601",
      "value": "203.0.113.77", "belongs_to_refs": ["autonomous-system--00000000-0000-4000-8000-000000000701"]},
-    {"type": "autonomous-system", "spec_version": "2.1", "id": "autonomous-system--00000000-0000-4000-8000-000000000701",
-     "number": 64501, "name": "ACME-AS"},
+    {"type": "autonomous-system", "spec_version": "2.1",
+     "id": "autonomous-system--00000000-0000-4000-8000-000000000701", "number": 64501, "name": "ACME-AS"},
     {"type": "network-traffic", "spec_version": "2.1", "id": "network-traffic--00000000-0000-4000-8000-000000000801",
      "dst_ref": "ipv4-addr--00000000-0000-4000-8000-000000000601", "dst_port": 443, "protocols": ["tcp"]},
     {"type": "infrastructure", "spec_version": "2.1", "id": "infrastructure--00000000-0000-4000-8000-000000000901",

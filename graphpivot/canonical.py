@@ -17,18 +17,18 @@ from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "InvalidValue",
-    "refang",
-    "canonical_domain",
-    "canonical_ip",
-    "canonical_cidr",
-    "canonical_url",
-    "canonical_email",
-    "canonical_hash",
-    "canonical_fingerprint",
     "canonical_asn",
-    "registered_domain",
-    "public_suffix",
+    "canonical_cidr",
+    "canonical_domain",
+    "canonical_email",
+    "canonical_fingerprint",
+    "canonical_hash",
+    "canonical_ip",
+    "canonical_url",
     "is_global_ip",
+    "public_suffix",
+    "refang",
+    "registered_domain",
     "split_host_port",
 ]
 
@@ -140,13 +140,12 @@ def split_host_port(raw: str) -> tuple[str, int | None]:
     text = refang(raw).strip()
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
-        if rest.startswith(":") and rest[1:].isdigit():
-            return host, _port(rest[1:], raw)
-        return host, None
+        port = _port(rest[1:], raw) if rest.startswith(":") and rest[1:].isdigit() else None
+        return host, port
     if text.count(":") == 1:
-        host, _, port = text.partition(":")
-        if port.isdigit():
-            return host, _port(port, raw)
+        host, _, port_text = text.partition(":")
+        if port_text.isdigit():
+            return host, _port(port_text, raw)
         raise InvalidValue(f"invalid port in {raw!r}")
     return text, None
 

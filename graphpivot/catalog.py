@@ -9,7 +9,7 @@ typed values through ``$params``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -193,7 +193,7 @@ class Catalog:
                     raise QueryError(f"{path}: override for unknown query or engine")
                 self._queries[base].overrides[engine] = path.read_text(encoding="utf-8").strip()
 
-    def __iter__(self) -> Iterable[StoredQuery]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[StoredQuery]:
         return iter(self._queries.values())
 
     def get(self, query_id: str) -> StoredQuery:

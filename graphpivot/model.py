@@ -107,6 +107,7 @@ class Domain(Entity):
     registered_domain: str | None = None
     tld: str | None = None
     is_registered: bool | None = None
+    txt: list[str] = []
 
     @field_validator("key")
     @classmethod
@@ -145,6 +146,7 @@ class IP(Entity):
 class Netblock(Entity):
     label: ClassVar[str] = "Netblock"
     name: str | None = None
+    org: str | None = None
     country: str | None = None
     registry: str | None = None
 
@@ -329,6 +331,33 @@ class Threat(Entity):
         return text
 
 
+class Enrichment(Entity):
+    """What an enrichment job last did to one target, keyed ``job:Label:target``.
+
+    ``outcome`` (ok, nxdomain, timeout, expired, ...) and ``reason`` say what
+    happened; ``checked_at`` is the run's observation time. The key ``job:run``
+    holds the job's current run, so a killed job resumes it.
+    """
+
+    label: ClassVar[str] = "Enrichment"
+    job: str | None = None
+    target_kind: str | None = None
+    target: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    attempts: int | None = None
+    run: str | None = None
+    selection: str | None = None
+    checked_at: int | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _canonical(cls, v: str) -> str:
+        if ":" not in v:
+            raise c.InvalidValue(f"enrichment key must be 'job:...': {v!r}")
+        return v.strip()
+
+
 ENTITIES: tuple[type[Entity], ...] = (
     Domain,
     IP,
@@ -342,6 +371,7 @@ ENTITIES: tuple[type[Entity], ...] = (
     Host,
     Report,
     Threat,
+    Enrichment,
 )
 ENTITY_BY_LABEL: dict[str, type[Entity]] = {e.label: e for e in ENTITIES}
 
@@ -353,7 +383,7 @@ def entity(label: str, key: str | int, **props: Any) -> Node:
     or a property is not acceptable.
     """
     try:
-        return ENTITY_BY_LABEL[label](key=key, **props).to_node()  # type: ignore[arg-type]
+        return ENTITY_BY_LABEL[label](key=key, **props).to_node()
     except ValidationError as exc:
         first = exc.errors()[0]
         ctx = first.get("ctx", {})

@@ -42,7 +42,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def render(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, stream: IO[str] | None = None) -> None:
+def render(
+    rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, stream: IO[str] | None = None
+) -> None:
     """Write rows in ``fmt`` to ``stream`` (stdout by default)."""
     stream = stream or sys.stdout
     rows = humanise(rows)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from graphpivot.model import ENTITIES, Entity
 
 
-class PropType(str, Enum):
+class PropType(StrEnum):
     """Property types both engines can store."""
 
     STRING = "STRING"
@@ -28,7 +28,7 @@ class PropType(str, Enum):
     INT_LIST = "INT64[]"
 
 
-class Merge(str, Enum):
+class Merge(StrEnum):
     """How an incoming value combines with the stored one."""
 
     MIN = "min"
@@ -130,11 +130,14 @@ RELS: dict[str, RelSpec] = {
         _rel("CNAME", [("Domain", "Domain")]),
         _rel("NS", [("Domain", "Domain")]),
         _rel("MX", [("Domain", "Domain")]),
-        _rel("SUBDOMAIN_OF", [("Domain", "Domain")]),
+        # A fact about names, not an observation: loading it again must not inflate it.
+        _rel("SUBDOMAIN_OF", [("Domain", "Domain")], base=_MENTION_BASE),
+        _rel("PTR", [("IP", "Domain")]),
         _rel("IN_NETBLOCK", [("IP", "Netblock")]),
         _rel("ANNOUNCED_BY", [("Netblock", "ASN"), ("IP", "ASN")]),
         _rel("SERVES_CERT", [("Domain", "Certificate"), ("IP", "Certificate")], _PORTS),
         _rel("SAN", [("Certificate", "Domain"), ("Certificate", "IP")]),
+        _rel("ISSUED_BY", [("Certificate", "Certificate")]),
         _rel("HAS_FINGERPRINT", [("Domain", "Fingerprint"), ("IP", "Fingerprint")], _PORTS),
         _rel("REGISTRANT", [("Domain", "Email")]),
         _rel("SOA_EMAIL", [("Domain", "Email")]),

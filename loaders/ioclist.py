@@ -76,7 +76,8 @@ def _indicator(
     mention = {"first_seen": observed_at, "context": context}
     yield Edge("MENTIONS", "Report", report.key, node.label, node.key, mention)
     if threat:
-        yield Edge("ATTRIBUTED_TO", node.label, node.key, "Threat", entity("Threat", threat).key, {"first_seen": observed_at})
+        threat_key = entity("Threat", threat).key
+        yield Edge("ATTRIBUTED_TO", node.label, node.key, "Threat", threat_key, {"first_seen": observed_at})
     if host is not None:
         yield host
         yield Edge("ON_HOST", "URL", node.key, host.label, host.key, {"first_seen": observed_at})

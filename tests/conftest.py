@@ -11,6 +11,7 @@ from support import shared_data
 
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
+
 ENGINES = ("ladybug", "neo4j")
 NEO4J_HINT = (
     "no Neo4j: start one with 'scripts/neo4j-local start' and "

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import db, demo, load, pivot
+from graphpivot.cli import db, demo, enrich, exposure, hunt, load, pivot
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -20,7 +20,10 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
 app.add_typer(pivot.app, name="pivot")
+app.add_typer(enrich.app, name="enrich")
 app.command("demo")(demo.demo)
+app.command("exposure")(exposure.exposure)
+app.command("hunt")(hunt.hunt)
 
 
 def _version(value: bool) -> None:

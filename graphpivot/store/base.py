@@ -29,7 +29,9 @@ class GraphStore(Protocol):
     def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
         """Merge rows (``src``, ``dst`` keys plus properties) into edges; endpoints must exist."""
 
-    def read(self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None) -> list[dict[str, Any]]:
+    def read(
+        self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> list[dict[str, Any]]:
         """Run a query in a read-only transaction; rows as plain Python values."""
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Ladybug, the embedded zero-setup engine (in-process, one folder on disk).
 
-Ladybug is schema-first: tables come from :mod:`graphpivot.schema`. Upserts are
-two steps (update what exists and learn which keys matched, then create the
-rest), which is several times faster there than ``MERGE``.
+Ladybug is schema-first: tables come from :mod:`graphpivot.schema`. Batches
+travel as typed Arrow tables. A first load into an empty table is a bulk
+``COPY``; later upserts are two steps (update what exists and learn which keys
+matched, then create the rest), several times faster there than ``MERGE``.
 """
 
 from __future__ import annotations
@@ -12,20 +13,40 @@ from pathlib import Path
 from typing import Any
 
 import ladybug
+import pyarrow as pa
 
-from graphpivot.schema import NODES, RELS
+from graphpivot.schema import NODES, RELS, Prop, PropType
 from graphpivot.store import writers
 from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
+from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
 _node_update = lru_cache(maxsize=512)(writers.ladybug_node_update)
 _node_create = lru_cache(maxsize=512)(writers.ladybug_node_create)
+_node_copy = lru_cache(maxsize=512)(writers.ladybug_node_copy)
 _edge_update = lru_cache(maxsize=512)(writers.ladybug_edge_update)
 _edge_create = lru_cache(maxsize=512)(writers.ladybug_edge_create)
 
+_ARROW_TYPES = {
+    PropType.STRING: pa.string(),
+    PropType.INT: pa.int64(),
+    PropType.FLOAT: pa.float64(),
+    PropType.BOOL: pa.bool_(),
+    PropType.STRING_LIST: pa.list_(pa.string()),
+    PropType.INT_LIST: pa.list_(pa.int64()),
+}
 
-def _uniform(rows: list[dict[str, Any]], names: frozenset[str]) -> list[dict[str, Any]]:
-    """Ladybug types a parameter list from its first rows: give every row every field."""
-    return [{name: row.get(name) for name in names} for row in rows]
+
+def arrow_batch(rows: list[dict[str, Any]], ids: tuple[str, ...], props: tuple[Prop, ...]) -> pa.Table:
+    """Rows as a typed Arrow table with ``r_``-prefixed columns (ids are strings).
+
+    Ladybug scans Arrow tables natively, several times faster than ``UNWIND`` over
+    Python dicts, and the explicit types spare every value a cast.
+    """
+    columns = {f"r_{name}": pa.array([row[name] for row in rows], pa.string()) for name in ids}
+    for prop in props:
+        columns[f"r_{prop.name}"] = pa.array([row.get(prop.name) for row in rows], _ARROW_TYPES[prop.type])
+    return pa.table(columns)
 
 
 class LadybugStore:
@@ -43,12 +64,13 @@ class LadybugStore:
             raise StoreUnavailable(f"cannot open the embedded database at {path}: {exc}") from None
         self._conn = ladybug.Connection(self._db)
         self._schema_ready = False
+        self._filled: set[str] = set()  # labels known to hold nodes (no bulk COPY any more)
 
     def _run(self, query: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         result = self._conn.execute(query, params or {})
         if isinstance(result, list):
             result = result[-1]
-        return result.get_all()
+        return [list(row) for row in result.get_all()]
 
     def init_schema(self) -> None:
         for stmt in writers.ladybug_ddl():
@@ -61,21 +83,33 @@ class LadybugStore:
 
     def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
         self._ensure_schema()
-        names = frozenset(k for row in rows for k in row) - {"key"}
-        rows = _uniform(rows, names | {"key"})
-        matched = {r[0] for r in self._run(_node_update(label, names), {"rows": rows})}
+        names = _ALL_NODE_PROPS[label]
+        props = tuple(p for p in NODES[label].props if p.name in names)
+        if label not in self._filled and self._empty(label):
+            self._run(_node_copy(label, names), {"batch": arrow_batch(rows, ("key",), props)})
+            self._filled.add(label)
+            return
+        self._filled.add(label)
+        batch = arrow_batch(rows, ("key",), props)
+        matched = {r[0] for r in self._run(_node_update(label, names), {"batch": batch})}
         missing = [row for row in rows if row["key"] not in matched]
         if missing:
-            self._run(_node_create(label, names), {"rows": missing})
+            self._run(_node_create(label, names), {"batch": arrow_batch(missing, ("key",), props)})
+
+    def _empty(self, label: str) -> bool:
+        return int(self._run(f"MATCH (n:{label}) RETURN count(n)")[0][0]) == 0
 
     def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
         self._ensure_schema()
-        names = frozenset(k for row in rows for k in row) - {"src", "dst"}
-        rows = _uniform(rows, names | {"src", "dst"})
-        matched = {(r[0], r[1]) for r in self._run(_edge_update(rel_type, src_label, dst_label, names), {"rows": rows})}
+        names = _ALL_REL_PROPS[rel_type]
+        props = tuple(p for p in RELS[rel_type].props if p.name in names)
+        batch = arrow_batch(rows, ("src", "dst"), props)
+        update = _edge_update(rel_type, src_label, dst_label, names)
+        matched = {(r[0], r[1]) for r in self._run(update, {"batch": batch})}
         missing = [row for row in rows if (row["src"], row["dst"]) not in matched]
         if missing:
-            self._run(_edge_create(rel_type, src_label, dst_label, names), {"rows": missing})
+            create = _edge_create(rel_type, src_label, dst_label, names)
+            self._run(create, {"batch": arrow_batch(missing, ("src", "dst"), props)})
 
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
@@ -119,6 +153,7 @@ class LadybugStore:
             self._run(f"MATCH ()-[r:{rel}]->() DELETE r")
         for label in NODES:
             self._run(f"MATCH (n:{label}) DELETE n")
+        self._filled.clear()
 
     def close(self) -> None:
         self._conn.close()

@@ -15,6 +15,8 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 from graphpivot.schema import NODES, RELS
 from graphpivot.store import writers
 from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
+from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
 _TIMEOUT_CODES = (
     "Neo.ClientError.Transaction.TransactionTimedOut",
@@ -69,17 +71,19 @@ class Neo4jStore:
                 session.run(stmt).consume()
 
     def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        names = frozenset(k for row in rows for k in row) - {"key"}
+        names = _ALL_NODE_PROPS[label]
         self._write_tx(_node_query(label, names), {"rows": rows})
 
     def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
-        names = frozenset(k for row in rows for k in row) - {"src", "dst"}
+        names = _ALL_REL_PROPS[rel_type]
         self._write_tx(_edge_query(rel_type, src_label, dst_label, names), {"rows": rows})
 
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
     ) -> list[dict[str, Any]]:
-        @neo4j.unit_of_work(timeout=timeout or self.query_timeout)
+        seconds = timeout or self.query_timeout
+
+        @neo4j.unit_of_work(timeout=seconds)
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             return [plain(r.data()) for r in tx.run(cypher, params or {})]
 
@@ -88,7 +92,7 @@ class Neo4jStore:
                 return session.execute_read(work)
         except ClientError as exc:
             if exc.code in _TIMEOUT_CODES:
-                raise QueryTimeout(f"query stopped after {timeout or self.query_timeout} s") from None
+                raise QueryTimeout(f"query stopped after {seconds} s") from None
             raise
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:

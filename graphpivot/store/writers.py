@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 from graphpivot.schema import NODES, RELS, Merge, Prop
 
+# Writers always carry every property of a label or type (absent ones as null, which the
+# merge expressions ignore): one query text per label, so both engines reuse one plan.
+ALL_NODE_PROPS = {label: frozenset(p.name for p in spec.props) for label, spec in NODES.items()}
+ALL_REL_PROPS = {rel: frozenset(p.name for p in spec.props) for rel, spec in RELS.items()}
+
 NODE_INDEXES = {"Domain": ("indicator", "registered_domain"), "IP": ("indicator",), "URL": ("indicator",)}
 
 
@@ -20,20 +25,19 @@ class Dialect:
     """How one engine spells the parts that differ."""
 
     name: str
-    casts: bool  # Ladybug infers struct field types from data; cast every incoming value
+    row_prefix: str  # how a row's column is named: ``r.x`` (UNWIND) or ``r_x`` (Arrow LOAD FROM)
 
-    def value(self, prop: Prop) -> str:
-        raw = f"r.{prop.name}"
-        return f"CAST({raw} AS {prop.type.value})" if self.casts else raw
+    def value(self, name: str) -> str:
+        return f"{self.row_prefix}{name}"
 
     def union(self, old: str, new: str) -> str:
-        if self.casts:
+        if self.name == "ladybug":
             return f"list_distinct(list_concat({old}, {new}))"
         return f"{old} + [v IN {new} WHERE NOT v IN {old}]"
 
     def merged(self, var: str, prop: Prop) -> str:
         """Expression for the merged value of ``var.prop`` with the incoming row."""
-        old, new = f"{var}.{prop.name}", self.value(prop)
+        old, new = f"{var}.{prop.name}", self.value(prop.name)
         if prop.merge is Merge.LATEST:
             return f"coalesce({new}, {old})"
         combine = {
@@ -46,8 +50,8 @@ class Dialect:
         return f"CASE WHEN {new} IS NULL THEN {old} WHEN {old} IS NULL THEN {new} ELSE {combine} END"
 
 
-NEO4J = Dialect("neo4j", casts=False)
-LADYBUG = Dialect("ladybug", casts=True)
+NEO4J = Dialect("neo4j", row_prefix="r.")
+LADYBUG = Dialect("ladybug", row_prefix="r_")
 
 
 def _selected(props: Iterable[Prop], names: frozenset[str]) -> list[Prop]:
@@ -106,22 +110,33 @@ def ladybug_ddl() -> list[str]:
 
 
 def ladybug_node_update(label: str, names: frozenset[str]) -> str:
-    """Step one of the upsert: update the nodes that exist, return their keys."""
+    """Step one of the upsert: update the nodes that exist, return their keys.
+
+    Rows arrive as an Arrow table ``$batch`` whose columns are ``r_<name>``.
+    """
     sets = set_clause(LADYBUG, "n", _selected(NODES[label].props, names))
-    return f"UNWIND $rows AS r MATCH (n:{label} {{key: r.key}})" + (f" SET {sets}" if sets else "") + " RETURN n.key"
+    return f"LOAD FROM $batch MATCH (n:{label} {{key: r_key}})" + (f" SET {sets}" if sets else "") + " RETURN n.key"
 
 
 def ladybug_node_create(label: str, names: frozenset[str]) -> str:
     """Step two: create the nodes that did not exist."""
     props = _selected(NODES[label].props, names)
-    fields = ", ".join(["key: r.key", f"kind: '{label}'"] + [f"{p.name}: {LADYBUG.value(p)}" for p in props])
-    return f"UNWIND $rows AS r CREATE (n:{label} {{{fields}}})"
+    fields = ", ".join(["key: r_key", f"kind: '{label}'"] + [f"{p.name}: {LADYBUG.value(p.name)}" for p in props])
+    return f"LOAD FROM $batch CREATE (n:{label} {{{fields}}})"
+
+
+def ladybug_node_copy(label: str, names: frozenset[str]) -> str:
+    """Bulk load into an empty table: every column in table order, absent ones NULL."""
+    columns = ["r_key", f"'{label}'"] + [
+        LADYBUG.value(p.name) if p.name in names else f"CAST(NULL AS {p.type.value})" for p in NODES[label].props
+    ]
+    return f"COPY {label} FROM (LOAD FROM $batch RETURN {', '.join(columns)})"
 
 
 def ladybug_edge_update(rel: str, src: str, dst: str, names: frozenset[str]) -> str:
     sets = set_clause(LADYBUG, "e", _selected(RELS[rel].props, names))
     return (
-        f"UNWIND $rows AS r MATCH (a:{src} {{key: r.src}})-[e:{rel}]->(b:{dst} {{key: r.dst}})"
+        f"LOAD FROM $batch MATCH (a:{src} {{key: r_src}})-[e:{rel}]->(b:{dst} {{key: r_dst}})"
         + (f" SET {sets}" if sets else "")
         + " RETURN a.key, b.key"
     )
@@ -129,8 +144,8 @@ def ladybug_edge_update(rel: str, src: str, dst: str, names: frozenset[str]) -> 
 
 def ladybug_edge_create(rel: str, src: str, dst: str, names: frozenset[str]) -> str:
     props = _selected(RELS[rel].props, names)
-    fields = ", ".join(f"{p.name}: {LADYBUG.value(p)}" for p in props)
+    fields = ", ".join(f"{p.name}: {LADYBUG.value(p.name)}" for p in props)
     return (
-        f"UNWIND $rows AS r MATCH (a:{src} {{key: r.src}}), (b:{dst} {{key: r.dst}}) "
+        f"LOAD FROM $batch MATCH (a:{src} {{key: r_src}}) MATCH (b:{dst} {{key: r_dst}}) "
         f"CREATE (a)-[e:{rel} {{{fields}}}]->(b)"
     )

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from support import load, rows
 
-from graphpivot.catalog import Catalog
 from graphpivot.canonical import InvalidValue
+from graphpivot.catalog import Catalog
 from graphpivot.loaders.demo import SEED, scenario
 from graphpivot.loaders.ioclist import read_ioc_list
 from graphpivot.model import Reject, indicator_node
@@ -22,8 +22,8 @@ def expected_indicators(path: Path) -> tuple[dict[str, set[str]], int]:
     """Independent reading of a trail file: every non-comment line, classified, plus bad-line count."""
     found: dict[str, set[str]] = {"Domain": set(), "IP": set(), "URL": set()}
     bad = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         try:

@@ -115,7 +115,8 @@ def test_entities_derive_properties() -> None:
     ip = entity("IP", "10.18.20.97")
     assert ip.props == {"version": 4, "is_global": False}
     url = entity("URL", "hxxp://pastebin[.]com/raw/XyZ")
-    assert (url.key, url.props["host"], url.props["path"]) == ("http://pastebin.com/raw/XyZ", "pastebin.com", "/raw/XyZ")
+    assert url.key == "http://pastebin.com/raw/XyZ"
+    assert (url.props["host"], url.props["path"]) == ("pastebin.com", "/raw/XyZ")
     fp = entity("Fingerprint", "JARM:" + "2A" * 31)
     assert fp.props["fp_type"] == "jarm"
 

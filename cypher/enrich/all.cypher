@@ -1,0 +1,9 @@
+// id: all
+// title: Every domain and IP
+// description: Every node of the given labels (for small graphs or a first full pass).
+// params:
+//   kinds: {type: "list[str]", default: "Domain,IP", description: node labels to return}
+// columns: [kind, key]
+MATCH (n)
+WHERE n.kind IN $kinds
+RETURN n.kind AS kind, n.key AS key

@@ -1,0 +1,37 @@
+// id: indicator-intel
+// title: What intel says about indicators - reports, validity windows, confidence, threats
+// description: >
+//   One row per (indicator, report) with the MENTIONS window (valid_from, valid_until), the
+//   report's source and tags, and the threats it is tied to (ATTRIBUTED_TO, or the report is
+//   ABOUT them). graphpivot exposure reads it to clip evidence to the window in which the
+//   intel holds and to tell malware lists from "suspicious"/service lists (a report tagged
+//   suspicious, or a mention with context "category: suspicious").
+//   With all_indicators every node flagged indicator = true is included.
+// attack: []
+// maturity: stable
+// params:
+//   indicators: {type: "list[str]", default: [], description: canonical keys of indicators (any kind)}
+//   all_indicators: {type: bool, default: false, description: include every node flagged indicator = true}
+// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, valid_from, valid_until, confidence, context, threats]
+MATCH (n)
+WHERE n.kind IN ['Domain', 'IP', 'URL', 'Certificate', 'Fingerprint', 'Email', 'ASN', 'Netblock', 'WebService']
+  AND ((n.indicator = true AND $all_indicators) OR n.key IN $indicators)
+OPTIONAL MATCH (r:Report)-[m:MENTIONS]->(n)
+WITH n, r, m.valid_from AS valid_from, m.valid_until AS valid_until, m.confidence AS confidence, m.context AS context
+OPTIONAL MATCH (r)-[:ABOUT]->(t:Threat)
+WITH n, r, valid_from, valid_until, confidence, context, collect(DISTINCT t.key) AS report_threats
+OPTIONAL MATCH (n)-[:ATTRIBUTED_TO]->(a:Threat)
+WITH n, r, valid_from, valid_until, confidence, context, report_threats, collect(DISTINCT a.key) AS own_threats
+RETURN n.kind AS kind,
+       n.key AS key,
+       coalesce(n.indicator, false) AS flagged,
+       n.sources AS node_sources,
+       r.key AS report,
+       r.source AS report_source,
+       r.tags AS report_tags,
+       valid_from,
+       valid_until,
+       confidence,
+       context,
+       report_threats + own_threats AS threats
+ORDER BY kind, key, report

@@ -1,0 +1,137 @@
+"""``graphpivot exposure``: which internal hosts touched indicator infrastructure, with graded evidence."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
+from graphpivot.cli.context import err, fail, state
+from graphpivot.exposure import Exposure, ExposureError, Finding, Options, Strength
+from graphpivot.hunt.runner import QueryRun, Runner
+from graphpivot.output import FORMATS, render
+from graphpivot.store import QueryTimeout
+
+TABLE_COLUMNS = [
+    "strength", "confidence", "host", "indicator", "evidence", "first_seen", "last_seen", "path", "sources",
+]
+CSV_COLUMNS = [*TABLE_COLUMNS, "indicator_kind", "threats", "attack", "telemetry", "touched", "reasons", "count",
+               "bytes_out", "valid_from", "valid_until"]
+
+Since = Annotated[str | None, typer.Option("--since", help="Only evidence at or after this time (ISO 8601 or epoch).")]
+Until = Annotated[str | None, typer.Option("--until", help="Only evidence at or before this time (ISO 8601 or epoch).")]
+MaxFanout = Annotated[int, typer.Option("--max-fanout", help="Expansion skips attributes used by more domains.")]
+Tolerance = Annotated[int, typer.Option("--tolerance", help="Seconds of slack when comparing time windows.")]
+Explain = Annotated[bool, typer.Option("--explain", help="Print each query's Cypher and parameters to stderr.")]
+Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds before a query is stopped.")]
+RareHosts = Annotated[int, typer.Option("--rare-hosts", help="A web service this few internal hosts use is rare.")]
+UploadBytes = Annotated[int, typer.Option("--upload-bytes", help="Bytes out that count as a large upload.")]
+
+
+def time_option(value: str | None, name: str, default: int) -> int:
+    """A --since/--until value, or exit with a message naming the option."""
+    if value is None:
+        return default
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        fail(f"{name}: {exc}")
+
+
+def make_options(
+    *, since: str | None, until: str | None, expand: bool, max_fanout: int, tolerance: int, rare_hosts: int,
+    upload_bytes: int,
+) -> Options:
+    """Options from CLI values, checked."""
+    options = Options(
+        since=time_option(since, "--since", 0),
+        until=time_option(until, "--until", FOREVER),
+        expand=expand,
+        max_fanout=max_fanout,
+        tolerance=tolerance,
+        rare_hosts=rare_hosts,
+        upload_bytes=upload_bytes,
+    )
+    if options.since > options.until:
+        fail("--since is after --until")
+    for name, value in (("--max-fanout", max_fanout), ("--tolerance", tolerance), ("--rare-hosts", rare_hosts),
+                        ("--upload-bytes", upload_bytes)):
+        if value < 0:
+            fail(f"{name} must not be negative, got {value}")
+    return options
+
+
+def print_explain(run: QueryRun) -> None:
+    err.print(run.explain(), markup=False, soft_wrap=True)
+
+
+def finding_link(finding: Finding) -> str:
+    """A Neo4j Browser link that re-runs the hunt behind ``finding`` for its indicator alone."""
+    query = Catalog().get(finding.query_id)
+    params = query.bind(finding.query_params)
+    return QueryRun(query.id, "neo4j", query.cypher_for("neo4j"), params).browser_url()
+
+
+def table_row(finding: Finding) -> dict[str, Any]:
+    row = finding.as_dict()
+    row["path"] = " ".join(finding.path)
+    return row
+
+
+def exposure(
+    ctx: typer.Context,
+    seeds: Annotated[list[str] | None, typer.Argument(help="Indicators: domains, IPs, URLs, ja3:<md5>.")] = None,
+    all_indicators: Annotated[
+        bool, typer.Option("--all-indicators", help="Check every node intel flags as an indicator.")
+    ] = False,
+    expand: Annotated[
+        bool, typer.Option("--expand", help="Also check infrastructure the 'expand' pivot reaches from them.")
+    ] = False,
+    since: Since = None,
+    until: Until = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "table",
+    min_strength: Annotated[
+        str, typer.Option("--min-strength", help="weak, low, medium, strong or 'very strong'.")
+    ] = "weak",
+    explain: Explain = False,
+    browser: Annotated[bool, typer.Option("--browser", help="Print a Neo4j Browser link per finding.")] = False,
+    max_fanout: MaxFanout = 200,
+    tolerance: Tolerance = 86400,
+    rare_hosts: RareHosts = 3,
+    upload_bytes: UploadBytes = 10_000_000,
+    timeout: Timeout = None,
+) -> None:
+    """Internal hosts that queried, connected to, requested or used a client fingerprint of indicator infrastructure."""
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    try:
+        floor = Strength.parse(min_strength)
+    except ValueError as exc:
+        fail(f"--min-strength: {exc}")
+    options = make_options(
+        since=since, until=until, expand=expand, max_fanout=max_fanout, tolerance=tolerance, rare_hosts=rare_hosts,
+        upload_bytes=upload_bytes,
+    )
+    with state(ctx).store() as store:
+        runner = Runner(store, timeout=timeout, on_run=print_explain if explain else None)
+        try:
+            result = Exposure(runner, options).run(list(seeds or []), all_indicators=all_indicators)
+        except (ExposureError, QueryError) as exc:
+            fail(str(exc))
+        except QueryTimeout as exc:
+            fail(f"{runner.runs[-1].query_id}: {exc}; narrow it with --since/--until or raise --timeout", code=3)
+    findings = [f for f in result.findings if f.strength >= floor]
+    if fmt in ("json", "ndjson"):
+        render([f.as_dict() for f in findings], fmt)
+    else:
+        render([table_row(f) for f in findings], fmt, TABLE_COLUMNS if fmt == "table" else CSV_COLUMNS)
+    if fmt == "table":
+        for item in result.unchecked:
+            err.print(f"not checked: {item.kind} {item.key}: {item.reason}", markup=False)
+        if result.outside_window:
+            err.print(f"{result.outside_window} observation(s) outside their indicator's validity window were dropped",
+                      markup=False)
+    if browser:
+        for finding in findings:
+            err.print(f"{finding.host} -> {finding.indicator}: {finding_link(finding)}", markup=False, soft_wrap=True)

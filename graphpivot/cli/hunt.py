@@ -1,0 +1,99 @@
+"""``graphpivot hunt``: the AN2028 hunt pack with a ranked report and its blind spots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from graphpivot.catalog import QueryError
+from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.exposure import (
+    Explain,
+    MaxFanout,
+    RareHosts,
+    Since,
+    Timeout,
+    Tolerance,
+    Until,
+    UploadBytes,
+    make_options,
+    print_explain,
+    time_option,
+)
+from graphpivot.exposure import ExposureError
+from graphpivot.hunt.pack import HuntResult, run_hunt
+from graphpivot.hunt.runner import Runner
+from graphpivot.output import iso, render
+from graphpivot.report import report_format, summary, write_report
+from graphpivot.store import QueryTimeout
+
+out = Console(highlight=False)
+HOST_COLUMNS = [
+    "host", "strength", "confidence", "findings", "leads", "evidence", "indicators", "first_seen", "last_seen",
+]
+
+
+def print_summary(result: HuntResult) -> None:
+    """Hosts ranked, then counts and the blind spots in a few lines."""
+    render([h.as_dict() for h in result.hosts()], "table", HOST_COLUMNS)
+    s = summary(result)
+    strengths = ", ".join(f"{n} {label}" for label, n in s["findings_by_strength"].items() if n) or "none"
+    out.print(f"{s['findings']} exposure finding(s) ({strengths}); {s['leads']} web-service lead(s); "
+              f"{s['indicators']} indicator(s), {s['indicators_unchecked']} not checkable; "
+              f"{s['queries']} queries in {s['query_seconds']} s")
+    blind = result.blind
+    if blind.silent_hosts:
+        out.print(f"blind: {len(blind.silent_hosts)} host(s) with no telemetry: {', '.join(blind.silent_hosts[:10])}")
+    for channel in blind.missing_channels:
+        out.print(f"blind: no {channel} telemetry at all")
+    for gap in blind.gaps:
+        out.print(f"blind: no {gap.channel} telemetry {iso(gap.start)} .. {iso(gap.end)}")
+
+
+def hunt(
+    ctx: typer.Context,
+    seeds: Annotated[list[str] | None, typer.Argument(help="Extra seeds besides the flagged indicators.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", "-r", help="Write the report: FILE.md, FILE.json or FILE.html.")
+    ] = None,
+    since: Since = None,
+    until: Until = None,
+    new_since: Annotated[
+        str | None, typer.Option("--new-since", help="First-use window start (default: 30 days before the last log).")
+    ] = None,
+    expand: Annotated[bool, typer.Option("--expand/--no-expand", help="Expand indicators over infrastructure.")] = True,
+    explain: Explain = False,
+    max_fanout: MaxFanout = 200,
+    tolerance: Tolerance = 86400,
+    rare_hosts: RareHosts = 3,
+    upload_bytes: UploadBytes = 10_000_000,
+    timeout: Timeout = None,
+) -> None:
+    """Exposure to every indicator, web-service hunts (T1102, T1567) and blind spots, ranked."""
+    if report is not None:
+        try:
+            report_format(report)
+        except ValueError as exc:
+            fail(str(exc))
+        if not report.parent.is_dir():
+            fail(f"{report}: folder {report.parent} does not exist")
+    options = make_options(
+        since=since, until=until, expand=expand, max_fanout=max_fanout, tolerance=tolerance, rare_hosts=rare_hosts,
+        upload_bytes=upload_bytes,
+    )
+    first_use = None if new_since is None else time_option(new_since, "--new-since", 0)
+    with state(ctx).store() as store:
+        runner = Runner(store, timeout=timeout, on_run=print_explain if explain else None)
+        try:
+            result = run_hunt(runner, options, seeds=list(seeds or []), new_since=first_use)
+        except (ExposureError, QueryError) as exc:
+            fail(str(exc))
+        except QueryTimeout as exc:
+            fail(f"{runner.runs[-1].query_id}: {exc}; narrow it with --since/--until or raise --timeout", code=3)
+    print_summary(result)
+    if report is not None:
+        fmt = write_report(result, report)
+        err.print(f"{fmt} report written to {report}", markup=False)

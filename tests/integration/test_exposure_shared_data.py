@@ -1,0 +1,182 @@
+"""Shared data: ``graphpivot exposure --all-indicators`` over zeek-zat telemetry and maltrail intel.
+
+Intel is the real maltrail trails (excerpts: every line naming the hosts' infrastructure plus a sample of the
+rest) loaded with the IOC-list loader; the Report of a file under ``suspicious/`` is tagged ``suspicious``, as
+the maltrail wiring is to do. Telemetry is made here from the real Zeek logs by a deliberately small reader
+(QUERIED, REQUESTED + ON_HOST, CONNECTED_TO per host and target); switch it to the Zeek loader once it lands.
+Expected evidence and times are read straight from the log lines.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import load
+from typer.testing import CliRunner
+
+from graphpivot.canonical import InvalidValue
+from graphpivot.cli import app
+from graphpivot.exposure import Exposure, Options
+from graphpivot.hunt.runner import Runner
+from graphpivot.loaders.ioclist import read_ioc_list
+from graphpivot.model import Edge, Node, Record, entity, host_of_url
+from graphpivot.store.base import GraphStore
+
+T_LOAD = 1_790_000_000
+TRAILS = {
+    "malware/ursnif.txt": {"wensa.at", "casus.at"},
+    "malware/generic.txt": {"cinnamyn.com", "twinkcam.net"},
+    "malware/fakeav.txt": {"saggerboy.com"},
+    "suspicious/dynamic_domain.txt": {"myftp.biz"},
+    "suspicious/ipinfo.txt": {"j.maxmind.com"},
+}
+SAMPLE = 150  # other indicators kept from each trail, as realistic noise
+EXPECTED = {
+    ("10.18.20.97", "wensa.at"): ("subdomain", "medium"),
+    ("10.18.20.97", "casus.at"): ("subdomain", "medium"),
+    ("192.168.33.10", "cinnamyn.com"): ("exact-domain", "strong"),
+    ("192.168.33.10", "twinkcam.net"): ("exact-domain", "strong"),
+    ("192.168.33.10", "saggerboy.com"): ("exact-domain", "strong"),
+    ("192.168.33.10", "myftp.biz"): ("subdomain", "low"),  # a dynamic-DNS name: the list is 'suspicious'
+    ("192.168.33.10", "j.maxmind.com"): ("exact-domain", "weak"),  # an IP-lookup service
+}
+
+
+# ---------------------------------------------------------------- intel: maltrail excerpts
+
+
+def excerpt(source: Path, keep: set[str], target: Path) -> Path:
+    """Comments, every line naming ``keep``, and the first :data:`SAMPLE` other indicator lines."""
+    lines, others = [], 0
+    for line in source.read_text(encoding="utf-8").splitlines():
+        value = line.split("#", 1)[0].strip()
+        if not value or value in keep:
+            lines.append(line)
+        elif others < SAMPLE:
+            lines.append(line)
+            others += 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def maltrail(data_dir: Path, tmp: Path) -> Iterator[Record]:
+    for name, keep in TRAILS.items():
+        path = excerpt(data_dir / "maltrail-trails/trails/static" / name, keep, tmp / "static" / name)
+        for record in read_ioc_list(path, "maltrail", threat=path.stem, observed_at=T_LOAD):
+            if isinstance(record, Node) and record.label == "Report" and path.parent.name == "suspicious":
+                record.props["tags"] = ["suspicious"]
+            yield record
+
+
+# ---------------------------------------------------------------- telemetry: a tiny Zeek reader
+
+
+def zeek(path: Path) -> Iterator[dict[str, str]]:
+    """Rows of a Zeek log, TSV (``#fields`` header) or JSON lines, values as text."""
+    fields: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("{"):
+            yield {k: str(v) for k, v in json.loads(line).items()}
+        elif line.startswith("#fields"):
+            fields = line.split("\t")[1:]
+        elif line and not line.startswith("#"):
+            yield dict(zip(fields, line.split("\t"), strict=False))
+
+
+def internal(address: str) -> bool:
+    return ipaddress.ip_address(address).is_private
+
+
+def logs(data_dir: Path, name: str) -> Iterator[dict[str, str]]:
+    for form in ("tsv", "json"):
+        yield from zeek(data_dir / "zeek-zat" / form / name)
+
+
+def touches(data_dir: Path) -> Iterator[tuple[str, str, str, int, dict[str, Any]]]:
+    """(host, relation, target, time, extra) for every DNS query, HTTP request and outbound flow."""
+    for row in logs(data_dir, "dns.log"):
+        if internal(row["id.orig_h"]) and row.get("query", "-") != "-":
+            yield row["id.orig_h"], "QUERIED", row["query"], int(float(row["ts"])), {}
+    for row in logs(data_dir, "http.log"):
+        if internal(row["id.orig_h"]) and row.get("host", "-") != "-":
+            url = f"http://{row['host']}{row.get('uri', '/')}"
+            sent = int(row["request_body_len"]) if row.get("request_body_len", "-").isdigit() else 0
+            yield row["id.orig_h"], "REQUESTED", url, int(float(row["ts"])), {"bytes_out": sent}
+    for row in logs(data_dir, "conn.log"):
+        if internal(row["id.orig_h"]) and not internal(row["id.resp_h"]):
+            sent = int(row["orig_bytes"]) if row.get("orig_bytes", "-").isdigit() else 0
+            yield row["id.orig_h"], "CONNECTED_TO", row["id.resp_h"], int(float(row["ts"])), {"bytes_out": sent}
+
+
+def telemetry(data_dir: Path) -> Iterator[Record]:
+    """Aggregated per (host, relation, target), as a telemetry loader writes them."""
+    spans: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for host, rel, target, ts, extra in touches(data_dir):
+        item = spans.setdefault((host, rel, target), {"first_seen": ts, "last_seen": ts, "count": 0})
+        item["first_seen"], item["last_seen"] = min(item["first_seen"], ts), max(item["last_seen"], ts)
+        item["count"] += 1
+        if "bytes_out" in extra:
+            item["bytes_out"] = item.get("bytes_out", 0) + extra["bytes_out"]
+    for (host, rel, target), props in spans.items():
+        label = {"QUERIED": "Domain", "REQUESTED": "URL", "CONNECTED_TO": "IP"}[rel]
+        try:
+            node = entity(label, target)
+        except InvalidValue:
+            continue  # WPAD, SRV names with underscores: a loader would reject these lines
+        yield node
+        yield Edge(rel, "Host", host, label, node.key, {**props, "sources": ["zeek"]})
+        if label == "URL":
+            site = host_of_url(node.key)
+            yield site
+            yield Edge("ON_HOST", "URL", node.key, site.label, site.key, {"first_seen": props["first_seen"]})
+
+
+def expected_times(data_dir: Path, host: str, indicator: str) -> tuple[int, int]:
+    """First and last time the host's logs name the indicator or a name under it."""
+    times = []
+    for who, rel, target, ts, _ in touches(data_dir):
+        name = target.split("/")[2].lower() if rel == "REQUESTED" else target.lower()
+        if who == host and (name == indicator or name.endswith("." + indicator)):
+            times.append(ts)
+    return min(times), max(times)
+
+
+@pytest.fixture
+def zeek_maltrail(store: GraphStore, data_dir: Path, tmp_path: Path) -> GraphStore:
+    load(store, itertools.chain(maltrail(data_dir, tmp_path), telemetry(data_dir)), source="shared-data")
+    return store
+
+
+def test_exposure_finds_both_infections_with_graded_evidence(zeek_maltrail: GraphStore, data_dir: Path) -> None:
+    result = Exposure(Runner(zeek_maltrail), Options()).run([], all_indicators=True)
+    got = {(f.host, f.indicator): f for f in result.findings}
+    for (host, indicator), (evidence, strength) in EXPECTED.items():
+        finding = got[(host, indicator)]
+        assert (finding.evidence, finding.strength.label) == (evidence, strength), (host, indicator)
+        assert (finding.first_seen, finding.last_seen) == expected_times(data_dir, host, indicator)
+        assert finding.sources and all(s.startswith("maltrail:") for s in finding.sources)
+    assert got[("10.18.20.97", "wensa.at")].threats == ["ursnif"]
+    assert "Domain:hnhmrkw.myftp.biz" in got[("192.168.33.10", "myftp.biz")].path
+    assert any("suspicious" in r for r in got[("192.168.33.10", "j.maxmind.com")].reasons)
+    # Ursnif C2 over HTTP: the request path names the C2 host and the indicator it sits under.
+    path = got[("10.18.20.97", "wensa.at")].path
+    assert path[1] == "-REQUESTED->" and path[-2:] == ["-SUBDOMAIN_OF->", "Domain:wensa.at"]
+
+
+def test_the_acceptance_command(zeek_maltrail: GraphStore) -> None:
+    if zeek_maltrail.engine == "ladybug":
+        zeek_maltrail.close()
+        base = ["--db", zeek_maltrail.location]
+    else:
+        base = ["--engine", "neo4j"]
+    result = CliRunner().invoke(app, [*base, "exposure", "--all-indicators", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    got = {(f["host"], f["indicator"]): (f["evidence"], f["strength"]) for f in json.loads(result.stdout)}
+    assert {pair: got.get(pair) for pair in EXPECTED} == EXPECTED

@@ -177,6 +177,8 @@ def canonical_url(raw: str) -> str:
     text = refang(raw).strip()
     if not text:
         raise InvalidValue("empty URL")
+    if text.startswith("/") and not text.startswith("//"):
+        raise InvalidValue(f"URL path without a host (a path pattern, not an indicator): {raw!r}")
     if "://" not in text:
         text = "http://" + text.lstrip("/")
     try:

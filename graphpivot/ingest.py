@@ -18,9 +18,10 @@ from typing import IO, Any
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.merge import merge_into
-from graphpivot.model import Edge, Node, Progress, Record, Reject, entity
+from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
 from graphpivot.schema import NODES, RELS
 from graphpivot.store.base import GraphStore
+from graphpivot.webservices import WebServiceIndex, link_edge
 
 MAX_REJECTS_KEPT = 1000
 RAW_CUT = 300
@@ -39,6 +40,7 @@ class LoadSummary:
     records: int = 0
     rejected: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -53,6 +55,7 @@ class LoadSummary:
             "nodes": dict(self.nodes),
             "edges": dict(self.edges),
             "rejected": self.rejected,
+            "skipped": dict(self.skipped),
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
         }
@@ -71,6 +74,7 @@ class Ingestor:
         dry_run: bool = False,
         rejects_out: IO[str] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        web_services: WebServiceIndex | None = None,
     ) -> None:
         if store is None and not dry_run:
             raise ValueError("a store is required unless dry_run is set")
@@ -84,6 +88,10 @@ class Ingestor:
         self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self._edges: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
         self._lines_by_file: dict[str, int] = {}
+        # Every Domain and URL written is checked against the web-service catalogue in the graph.
+        if web_services is None:
+            web_services = WebServiceIndex.from_store(store) if store is not None else WebServiceIndex()
+        self._services = web_services
 
     # ------------------------------------------------------------ intake
     def run(self, records: Iterable[Record]) -> LoadSummary:
@@ -93,6 +101,9 @@ class Ingestor:
             self.add(record)
         self.flush()
         self.summary.lines = sum(self._lines_by_file.values())
+        if self.summary.skipped:
+            skipped = ", ".join(f"{what} {n:,}" for what, n in sorted(self.summary.skipped.items()))
+            self.summary.notes.append(f"skipped (not loaded): {skipped}")
         self.summary.seconds += time.perf_counter() - started
         return self.summary
 
@@ -104,6 +115,9 @@ class Ingestor:
             self._add_edge(record)
         elif isinstance(record, Reject):
             self._reject(record)
+            return
+        elif isinstance(record, Skipped):
+            self.summary.skipped[record.what] += record.count
             return
         elif isinstance(record, Progress):
             self._lines_by_file[record.file] = record.lines
@@ -136,6 +150,8 @@ class Ingestor:
             self._nodes[slot] = dict(props)
             if node.label == "Domain":
                 self._link_parent(node.key, props)
+            if self._services and node.label in ("Domain", "URL"):
+                self._link_service(node.label, node.key, props)
         else:
             merge_into(pending, props, spec.props)
         if from_edge:
@@ -149,9 +165,20 @@ class Ingestor:
         labels = name.split(".")
         if len(labels) <= 2:
             return
+        try:
+            parent = entity("Domain", ".".join(labels[1:])).key
+        except InvalidValue:
+            return  # e.g. 'v1.0.1': the parent '0.1' is no domain name, so the chain ends here
         seen = props.get("first_seen", self.observed_at)
         edge_props = {"first_seen": seen, "last_seen": props.get("last_seen", seen), "sources": props["sources"]}
-        self._add_edge(Edge("SUBDOMAIN_OF", "Domain", name, "Domain", ".".join(labels[1:]), edge_props))
+        self._add_edge(Edge("SUBDOMAIN_OF", "Domain", name, "Domain", parent, edge_props))
+
+    def _link_service(self, label: str, key: str, props: dict[str, Any]) -> None:
+        """``OPERATED_BY`` to the catalogue's web service for this Domain or URL, if any."""
+        slug = self._services.match_domain(key) if label == "Domain" else self._services.match_url(key)
+        if slug is not None:
+            seen = props.get("first_seen", self.observed_at)
+            self._add_edge(link_edge(label, key, slug, seen, props.get("last_seen", seen)))
 
     def _add_edge(self, edge: Edge) -> None:
         spec = RELS[edge.type]

@@ -63,7 +63,17 @@ class Progress:
     lines: int
 
 
-Record = Node | Edge | Reject | Progress
+@dataclass(slots=True)
+class Skipped:
+    """Input a loader read but deliberately did not load (e.g. a STIX ``attack-pattern``):
+    counted per ``what`` in the load summary so nothing disappears silently."""
+
+    file: str
+    what: str
+    count: int = 1
+
+
+Record = Node | Edge | Reject | Progress | Skipped
 
 # ---------------------------------------------------------------- entities
 
@@ -245,11 +255,16 @@ class URL(Entity):
 
 
 class WebService(Entity):
+    """A legitimate service adversaries abuse; ``domains``/``url_prefixes`` are what it matches."""
+
     label: ClassVar[str] = "WebService"
     name: str | None = None
     category: str | None = None
     abuse: list[str] = []
     attack_ids: list[str] = []
+    domains: list[str] = []
+    url_prefixes: list[str] = []
+    references: list[str] = []
 
     @field_validator("key")
     @classmethod
@@ -290,6 +305,7 @@ class Report(Entity):
     tlp: str | None = None
     published: int | None = None
     url: str | None = None
+    references: list[str] = []
 
     @field_validator("key")
     @classmethod

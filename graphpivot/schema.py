@@ -134,7 +134,7 @@ RELS: dict[str, RelSpec] = {
         _rel("SUBDOMAIN_OF", [("Domain", "Domain")], base=_MENTION_BASE),
         _rel("PTR", [("IP", "Domain")]),
         _rel("IN_NETBLOCK", [("IP", "Netblock")]),
-        _rel("ANNOUNCED_BY", [("Netblock", "ASN")]),
+        _rel("ANNOUNCED_BY", [("Netblock", "ASN"), ("IP", "ASN")]),
         _rel("SERVES_CERT", [("Domain", "Certificate"), ("IP", "Certificate")], _PORTS),
         _rel("SAN", [("Certificate", "Domain"), ("Certificate", "IP")]),
         _rel("ISSUED_BY", [("Certificate", "Certificate")]),
@@ -142,7 +142,8 @@ RELS: dict[str, RelSpec] = {
         _rel("REGISTRANT", [("Domain", "Email")]),
         _rel("SOA_EMAIL", [("Domain", "Email")]),
         _rel("ON_HOST", [("URL", "Domain"), ("URL", "IP")]),
-        _rel("OPERATED_BY", [("Domain", "WebService"), ("URL", "WebService")]),
+        # A catalogue fact, re-derived on every load that sees the name: keep the highest count.
+        _rel("OPERATED_BY", [("Domain", "WebService"), ("URL", "WebService")], base=_MENTION_BASE),
         _rel(
             "QUERIED",
             [("Host", "Domain")],

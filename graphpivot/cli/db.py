@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.load_intel import install_catalogue
 from graphpivot.noise import configured_noise_file, install
 from graphpivot.store import writers
 
@@ -18,7 +19,7 @@ out = Console(highlight=False)
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create constraints, indexes and tables, and load the noise list; safe to run again."""
+    """Create constraints, indexes and tables, load the noise list and the web-service catalogue; idempotent."""
     with state(ctx).store() as store:
         store.init_schema()
         out.print(f"schema ready on {store.engine} at {store.location}")
@@ -27,6 +28,11 @@ def init(ctx: typer.Context) -> None:
         out.print(f"noise list {path}: {rules} rules loaded" + (f", {len(rejects)} bad lines" if rejects else ""))
         for reject in rejects:
             err.print(f"rejected {reject}", markup=False)
+        summary = install_catalogue(store)
+        out.print(
+            f"web-service catalogue: {summary.nodes['WebService']} services, "
+            f"{summary.edges['OPERATED_BY']} OPERATED_BY links, {summary.rejected} rejected rows"
+        )
 
 
 @app.command()

@@ -62,4 +62,5 @@ def ioc(
     )
 
 
+from graphpivot.cli import load_intel  # noqa: E402,F401  registers the intel commands
 from graphpivot.cli import load_noise  # noqa: E402, F401  (registers 'load noise')

@@ -1,0 +1,205 @@
+"""``graphpivot load stix|misp|feed|fingerprints|certs|webservices``: threat-intel loaders.
+
+Registers its commands on the ``load`` app (imported at the bottom of
+:mod:`graphpivot.cli.load`). Every command shares ``--dry-run``, ``--strict``,
+``--rejects`` and ``--json`` through :func:`graphpivot.cli.loading.run_load`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graphpivot.canonical import FINGERPRINT_TYPES
+from graphpivot.cli.context import fail, state
+from graphpivot.cli.load import DryRun, Paths, Rejects, Strict, SummaryJson, app, check_paths
+from graphpivot.cli.loading import run_load
+from graphpivot.ingest import Ingestor, LoadSummary
+from graphpivot.loaders.certfile import read_certificates
+from graphpivot.loaders.csvfeed import PRESETS, FeedColumns, read_csv_feed
+from graphpivot.loaders.fingerprints import read_fingerprint_table
+from graphpivot.loaders.intelcommon import KINDS
+from graphpivot.loaders.misp import read_misp
+from graphpivot.loaders.stix import read_stix
+from graphpivot.loaders.webservices import read_web_services
+from graphpivot.model import Node, Record
+from graphpivot.store.base import GraphStore
+from graphpivot.webservices import CATALOGUE_SOURCE, WebServiceIndex, link_existing
+
+Source = Annotated[str, typer.Option("--source", help="Name of the intel source, recorded on every node and edge.")]
+Threat = Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) every value in the files is about.")]
+
+
+def _each(paths: list[Path], read: Callable[[Path], Iterable[Record]]) -> Iterator[Record]:
+    return itertools.chain.from_iterable(read(path) for path in paths)
+
+
+@app.command("stix")
+def stix(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Source = "stix",
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    rejects: Rejects = None,
+    summary_json: SummaryJson = False,
+) -> None:
+    """STIX 2.0/2.1 bundles: observables, indicator patterns, threats, reports, relationships."""
+    check_paths(paths)
+    now = int(time.time())
+    records = _each(paths, lambda p: read_stix(p, source, observed_at=now))
+    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
+             summary_json=summary_json, observed_at=now)
+
+
+@app.command("misp")
+def misp(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Source = "misp",
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    rejects: Rejects = None,
+    summary_json: SummaryJson = False,
+) -> None:
+    """MISP events (REST 'Event'/'response' wrappers, feed event files): attributes, objects, galaxies."""
+    check_paths(paths)
+    now = int(time.time())
+    records = _each(paths, lambda p: read_misp(p, source, observed_at=now))
+    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
+             summary_json=summary_json, observed_at=now)
+
+
+@app.command("feed")
+def feed(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Annotated[str, typer.Option("--source", help="Name of the feed, recorded on every node and edge.")],
+    columns: Annotated[str | None, typer.Option(
+        help="Column mapping ROLE=COLUMN,... (COLUMN a header name or 1-based number); roles: value, type, threat, "
+        "first_seen, last_seen, confidence, tags, reference, port. Overrides the preset's entries.")] = None,
+    preset: Annotated[str | None, typer.Option(help=f"Known export layout: {', '.join(PRESETS)}.")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"Read every value as this kind: {', '.join(KINDS)}.")] = None,
+    threat: Threat = None,
+    delimiter: Annotated[str, typer.Option(help="Field separator.")] = ",",
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    rejects: Rejects = None,
+    summary_json: SummaryJson = False,
+) -> None:
+    """CSV indicator feeds (ThreatFox, URLhaus, Feodo Tracker exports or any CSV with --columns)."""
+    check_paths(paths)
+    if preset is not None and preset not in PRESETS:
+        fail(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    if kind is not None and kind not in KINDS:
+        fail(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+    if columns is None and preset is None:
+        fail("say which column holds what: --columns value=COLUMN,... or --preset NAME")
+    try:
+        mapping = FeedColumns.parse(columns or "", PRESETS.get(preset or ""))
+    except ValueError as exc:
+        fail(str(exc))
+    now = int(time.time())
+    records = _each(paths, lambda p: read_csv_feed(p, source, columns=mapping, observed_at=now, kind=kind,
+                                                    threat=threat, delimiter=delimiter))
+    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
+             summary_json=summary_json, observed_at=now)
+
+
+@app.command("fingerprints")
+def fingerprints(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Source = "fingerprints",
+    fp_type: Annotated[str | None, typer.Option("--type", help=f"Fingerprint type when the table has no header "
+                                                  f"naming it: {', '.join(FINGERPRINT_TYPES)}.")] = None,
+    verdict: Annotated[str | None, typer.Option(
+        help="benign or malicious, for rows whose table has no verdict column.")] = None,
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    rejects: Rejects = None,
+    summary_json: SummaryJson = False,
+) -> None:
+    """JA3/JA3S/JA4/JARM/HASSH tables: fingerprints linked to the threats or software behind them."""
+    check_paths(paths)
+    if fp_type is not None and fp_type not in FINGERPRINT_TYPES:
+        fail(f"unknown fingerprint type {fp_type!r}; choose from {', '.join(FINGERPRINT_TYPES)}")
+    if verdict not in (None, "benign", "malicious"):
+        fail("--verdict must be benign or malicious")
+    now = int(time.time())
+    records = _each(paths, lambda p: read_fingerprint_table(p, source, observed_at=now, fp_type=fp_type,
+                                                             verdict=verdict))
+    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
+             summary_json=summary_json, observed_at=now)
+
+
+@app.command("certs")
+def certs(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Source = "certs",
+    threat: Threat = None,
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    rejects: Rejects = None,
+    summary_json: SummaryJson = False,
+) -> None:
+    """X.509 certificate files (PEM or DER) from intel: Certificates keyed by SHA-256, with SAN names."""
+    check_paths(paths)
+    now = int(time.time())
+    records = _each(paths, lambda p: read_certificates(p, source, threat=threat, observed_at=now))
+    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
+             summary_json=summary_json, observed_at=now)
+
+
+@app.command("webservices")
+def webservices(
+    ctx: typer.Context,
+    *,
+    path: Annotated[Path | None, typer.Argument(help="Catalogue CSV (default: the one shipped with graphpivot).")] = (
+        None
+    ),
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    rejects: Rejects = None,
+    summary_json: SummaryJson = False,
+) -> None:
+    """The catalogue of abused web services; links every Domain and URL in the graph it matches."""
+    if path is not None:
+        check_paths([path])
+    now = int(time.time())
+    catalogue = list(read_web_services(path, observed_at=now))
+    backfill: list[Record] = []
+    if not dry_run:
+        with state(ctx).store() as store:
+            store.init_schema()
+            backfill = list(link_existing(store, catalogue_index(catalogue), now))
+    run_load(state(ctx), CATALOGUE_SOURCE, itertools.chain(catalogue, backfill), dry_run=dry_run, strict=strict,
+             rejects_path=rejects, summary_json=summary_json, observed_at=now)
+
+
+def catalogue_index(records: Iterable[Record]) -> WebServiceIndex:
+    """The matching index of catalogue records (their WebService nodes)."""
+    index = WebServiceIndex()
+    for record in records:
+        if isinstance(record, Node) and record.label == "WebService":
+            index.add(record.key, record.props.get("domains", ()), record.props.get("url_prefixes", ()))
+    return index
+
+
+def install_catalogue(store: GraphStore, path: Path | None = None) -> LoadSummary:
+    """Load the catalogue into an open store and link what is already there (``db init``)."""
+    now = int(time.time())
+    catalogue = list(read_web_services(path, observed_at=now))
+    backfill = list(link_existing(store, catalogue_index(catalogue), now))
+    return Ingestor(store, CATALOGUE_SOURCE, observed_at=now).run(itertools.chain(catalogue, backfill))

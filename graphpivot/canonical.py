@@ -50,6 +50,12 @@ _REFANG = [
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _HEX = re.compile(r"^[0-9a-f]+$")
 _HASH_LEN = {"md5": 32, "sha1": 40, "sha256": 64}
+_FINGERPRINT_FORMS = {
+    "jarm": re.compile(r"^[0-9a-f]{62}$"),
+    "ja4": re.compile(r"^[a-z0-9]+(_[a-z0-9]+){1,2}$"),
+    "ja4s": re.compile(r"^[a-z0-9]+(_[a-z0-9]+){1,2}$"),
+    "favicon_mmh3": re.compile(r"^-?\d+$"),
+}
 FINGERPRINT_TYPES = ("jarm", "ja3", "ja3s", "ja4", "ja4s", "hassh", "hassh_server", "favicon_mmh3", "body_sha256")
 
 
@@ -234,15 +240,8 @@ def canonical_fingerprint(fp_type: str, raw: str) -> str:
         value = canonical_hash(value, "md5")
     elif kind == "body_sha256":
         value = canonical_hash(value, "sha256")
-    elif kind == "jarm":
-        if len(value) != 62 or not _HEX.match(value):
-            raise InvalidValue(f"not a JARM fingerprint (62 hex digits): {raw!r}")
-    elif kind in ("ja4", "ja4s"):
-        if not re.match(r"^[a-z0-9]+(_[a-z0-9]+){1,2}$", value):
-            raise InvalidValue(f"not a {kind.upper()} fingerprint: {raw!r}")
-    elif kind == "favicon_mmh3":
-        if not re.match(r"^-?\d+$", value):
-            raise InvalidValue(f"not a favicon mmh3 hash: {raw!r}")
+    elif kind in _FINGERPRINT_FORMS and not _FINGERPRINT_FORMS[kind].match(value):
+        raise InvalidValue(f"not a {kind} fingerprint: {raw!r}")
     return f"{kind}:{value}"
 
 

@@ -62,5 +62,4 @@ def ioc(
     )
 
 
-from graphpivot.cli import load_intel  # noqa: E402,F401  registers the intel commands
-from graphpivot.cli import load_noise  # noqa: E402, F401  (registers 'load noise')
+from graphpivot.cli import load_intel, load_noise  # noqa: E402, F401  (register their commands)

@@ -18,12 +18,16 @@ from typing import IO, Any
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.merge import merge_into
-from graphpivot.model import Edge, Node, Progress, Record, Reject, entity
+from graphpivot.model import Edge, Node, Note, Progress, Record, Reject, entity
 from graphpivot.schema import NODES, RELS
 from graphpivot.store.base import GraphStore
 
 MAX_REJECTS_KEPT = 1000
 RAW_CUT = 300
+# A batch is written once it holds batch_size items and the next record starts a new group
+# (a Node after an Edge), so a loader's nodes stay in the batch of the edges that follow them
+# and need no re-validation; MAX_PENDING caps a batch when a stream never starts a new group.
+MAX_PENDING = 200_000
 
 
 @dataclass
@@ -84,6 +88,7 @@ class Ingestor:
         self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self._edges: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
         self._lines_by_file: dict[str, int] = {}
+        self._after_edge = False
 
     # ------------------------------------------------------------ intake
     def run(self, records: Iterable[Record]) -> LoadSummary:
@@ -97,10 +102,14 @@ class Ingestor:
         return self.summary
 
     def add(self, record: Record) -> None:
-        """Take one record; flushes when the batch is full."""
+        """Take one record; flushes when the batch is full and a new group of nodes begins."""
         if isinstance(record, Node):
+            if len(self._nodes) + len(self._edges) >= self.batch_size and (self._after_edge or not self._edges):
+                self.flush()
+            self._after_edge = False
             self._add_node(record)
         elif isinstance(record, Edge):
+            self._after_edge = True
             self._add_edge(record)
         elif isinstance(record, Reject):
             self._reject(record)
@@ -110,8 +119,11 @@ class Ingestor:
             if self._on_progress:
                 self._on_progress(record)
             return
+        elif isinstance(record, Note):
+            self.summary.notes.append(record.text)
+            return
         self.summary.records += 1
-        if len(self._nodes) + len(self._edges) >= self.batch_size:
+        if len(self._nodes) + len(self._edges) >= MAX_PENDING:
             self.flush()
 
     def _reject(self, reject: Reject) -> None:

@@ -3,8 +3,8 @@
 Every entity is a pydantic model whose ``key`` is made canonical on validation
 (see :mod:`graphpivot.canonical`); its fields are the node properties both
 engines store (:mod:`graphpivot.schema` derives the tables from them). Loaders
-yield :class:`Node`, :class:`Edge`, :class:`Reject` and :class:`Progress`
-records; nothing here talks to a database.
+yield :class:`Node`, :class:`Edge`, :class:`Reject`, :class:`Progress` and
+:class:`Note` records; nothing here talks to a database.
 """
 
 from __future__ import annotations
@@ -63,7 +63,14 @@ class Progress:
     lines: int
 
 
-Record = Node | Edge | Reject | Progress
+@dataclass(slots=True)
+class Note:
+    """A line for the load summary, e.g. how many input lines a loader deliberately did not model."""
+
+    text: str
+
+
+Record = Node | Edge | Reject | Progress | Note
 
 # ---------------------------------------------------------------- entities
 

@@ -56,3 +56,6 @@ def ioc(
         summary_json=summary_json,
         observed_at=observed_at,
     )
+
+
+from graphpivot.cli import load_telemetry  # noqa: E402,F401  registers the telemetry commands

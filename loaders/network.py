@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from graphpivot.canonical import InvalidValue, canonical_ip
@@ -110,9 +111,8 @@ class Network:
             return False
 
 
+@lru_cache(maxsize=262_144)
 def is_peer_address(address: str) -> bool:
-    """False for addresses that are no one's infrastructure: multicast, broadcast, unspecified."""
+    """False for addresses that are no one's infrastructure: multicast, broadcast, unspecified, loopback."""
     addr = ipaddress.ip_address(address)
-    if addr.is_multicast or addr.is_unspecified:
-        return False
-    return not (addr.version == 4 and address == "255.255.255.255")
+    return not (addr.is_multicast or addr.is_unspecified or addr.is_loopback or address == "255.255.255.255")

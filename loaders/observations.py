@@ -11,10 +11,12 @@ every endpoint again. Memory is bounded by the window, not by the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ipaddress
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from graphpivot.canonical import public_suffix, registered_domain
 from graphpivot.model import Edge, Node, Record, entity
 from graphpivot.schema import RELS, Merge
 
@@ -23,8 +25,8 @@ NodeKey = tuple[str, str]
 
 # Distinct values one list property (ports, user agents, ...) keeps per edge and window.
 LIST_CAP = 32
-# Edges per emitted group; well under the ingest batch size so a group is never split.
-GROUP = 500
+# Edges per emitted group; with their nodes well under the ingest batch size, so a group is never split.
+GROUP = 1000
 # Labels whose remaining properties follow from the key alone.
 _DERIVED_LABELS = frozenset({"Domain", "IP", "URL", "Fingerprint"})
 _SUM_PROPS = {
@@ -35,7 +37,18 @@ _SUM_PROPS = {
 
 @lru_cache(maxsize=131_072)
 def derived_props(label: str, key: str) -> dict[str, Any]:
-    """Properties the entity model derives from a canonical key (``registered_domain``, ``is_global``, ...)."""
+    """Properties the entity model derives from a canonical key (``registered_domain``, ``is_global``, ...).
+
+    Domains and IPs, the bulk of telemetry, are derived here directly (the unit
+    tests hold this to the entity model); other labels go through the model.
+    """
+    if label == "Domain":
+        registered = registered_domain(key)
+        props = {"registered_domain": registered, "tld": public_suffix(key), "is_registered": registered == key}
+        return {k: v for k, v in props.items() if v is not None}
+    if label == "IP":
+        address = ipaddress.ip_address(key)
+        return {"version": address.version, "is_global": address.is_global}
     return entity(label, key).props
 
 
@@ -49,8 +62,12 @@ def parent_domains(name: str) -> tuple[str, ...]:
 class Observations:
     """Pending edges and nodes of one window; ``flush`` emits and forgets them."""
 
-    def __init__(self, *, max_pending: int = 50_000) -> None:
+    def __init__(
+        self, *, max_pending: int = 50_000, props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None
+    ) -> None:
         self.max_pending = max_pending
+        # label -> properties of a node of that label known outside the window (e.g. a Host's asset data)
+        self.props_of = props_of or {}
         self._edges: dict[EdgeKey, list[Any]] = {}
         self._nodes: dict[NodeKey, list[Any]] = {}
 
@@ -112,28 +129,51 @@ class Observations:
         edges, self._edges = self._edges, {}
         nodes, self._nodes = self._nodes, {}
         for (_rel, src_label, src, dst_label, dst), acc in edges.items():
-            _seen(nodes, src_label, src, acc[0], acc[1])
-            _seen(nodes, dst_label, dst, acc[0], acc[1])
+            for node in ((src_label, src), (dst_label, dst)):
+                slot = nodes.get(node)
+                if slot is None:
+                    nodes[node] = [{}, acc[0], acc[1]]
+                else:
+                    _widen(slot, acc[0], acc[1])
         for (label, key), slot in list(nodes.items()):
             if label == "Domain" and slot[1] is not None:
                 for parent in parent_domains(key):
-                    _seen(nodes, "Domain", parent, slot[1], slot[2])
-        emitted: set[NodeKey] = set()
+                    _seen(nodes, ("Domain", parent), slot[1], slot[2])
+        records: dict[NodeKey, Node] = {}  # each node's record, built once per window
         items = list(edges.items())
         for start in range(0, len(items), GROUP):
             group = items[start : start + GROUP]
-            wanted: dict[NodeKey, None] = {}
+            wanted: dict[NodeKey, None] = {}  # insertion order puts parent domains before their subdomains
             for (_rel, src_label, src, dst_label, dst), _acc in group:
-                _want(wanted, src_label, src)
-                _want(wanted, dst_label, dst)
-            for label, key in sorted(wanted, key=_parents_first):
-                emitted.add((label, key))
-                yield _node_record(label, key, nodes[(label, key)])
+                if src_label == "Domain":
+                    _want_domain(wanted, src)
+                else:
+                    wanted[(src_label, src)] = None
+                if dst_label == "Domain":
+                    _want_domain(wanted, dst)
+                else:
+                    wanted[(dst_label, dst)] = None
+            for node in wanted:
+                record = records.get(node)
+                if record is None:
+                    records[node] = record = self._node_record(node[0], node[1], nodes[node])
+                yield Node(record.label, record.key, dict(record.props))
             for (rel, src_label, src, dst_label, dst), acc in group:
                 yield Edge(rel, src_label, src, dst_label, dst, _edge_props(acc))
-        for (label, key), slot in nodes.items():
-            if (label, key) not in emitted:
-                yield _node_record(label, key, slot)
+        for node, slot in nodes.items():
+            if node not in records:
+                yield self._node_record(node[0], node[1], slot)
+
+    def _node_record(self, label: str, key: str, slot: list[Any]) -> Node:
+        props = dict(derived_props(label, key)) if label in _DERIVED_LABELS else {}
+        known = self.props_of.get(label)
+        if known is not None:
+            props.update(known(key))
+        props.update(slot[0])
+        if slot[1] is not None:
+            props["first_seen"] = slot[1]
+            props["last_seen"] = slot[2]
+        return Node(label, key, props)
 
 
 def _widen(slot: list[Any], first: int, last: int) -> None:
@@ -143,33 +183,20 @@ def _widen(slot: list[Any], first: int, last: int) -> None:
         slot[2] = last
 
 
-def _seen(nodes: dict[NodeKey, list[Any]], label: str, key: str, first: int, last: int) -> None:
-    slot = nodes.get((label, key))
+def _seen(nodes: dict[NodeKey, list[Any]], node: NodeKey, first: int, last: int) -> None:
+    slot = nodes.get(node)
     if slot is None:
-        nodes[(label, key)] = [{}, first, last]
+        nodes[node] = [{}, first, last]
     else:
         _widen(slot, first, last)
 
 
-def _want(wanted: dict[NodeKey, None], label: str, key: str) -> None:
-    wanted[(label, key)] = None
-    if label == "Domain":
-        for parent in parent_domains(key):
-            wanted[("Domain", parent)] = None
-
-
-def _parents_first(node: NodeKey) -> tuple[str, int]:
-    label, key = node
-    return label, key.count(".") if label == "Domain" else 0
-
-
-def _node_record(label: str, key: str, slot: list[Any]) -> Node:
-    props = dict(derived_props(label, key)) if label in _DERIVED_LABELS else {}
-    props.update(slot[0])
-    if slot[1] is not None:
-        props["first_seen"] = slot[1]
-        props["last_seen"] = slot[2]
-    return Node(label, key, props)
+def _want_domain(wanted: dict[NodeKey, None], name: str) -> None:
+    if ("Domain", name) in wanted:
+        return
+    for parent in reversed(parent_domains(name)):
+        wanted[("Domain", parent)] = None
+    wanted[("Domain", name)] = None
 
 
 def _edge_props(acc: list[Any]) -> dict[str, Any]:

@@ -134,6 +134,7 @@ class Telemetry:
         self.obs = obs
         self.skipped: Counter[str] = Counter()
         self._host_props: dict[str, dict[str, Any]] = {}
+        obs.props_of["Host"] = self.host_props
 
     # ------------------------------------------------------------ who
     def host(self, address: str, *, always: bool = False) -> str | None:
@@ -148,9 +149,9 @@ class Telemetry:
             self._host_props[key] = props
         return key
 
-    def _from_host(self, host: str) -> None:
-        """An edge leaves ``host``: make sure the window has its properties (asset name, owner, ...)."""
-        self.obs.node_once("Host", host, self._host_props.get(host) or {})
+    def host_props(self, key: str) -> dict[str, Any]:
+        """The properties of a Host named earlier by :meth:`host` (asset name, owner, ...)."""
+        return self._host_props.get(key) or {}
 
     def sides(self, src: str, dst: str) -> tuple[str, str, bool] | None:
         """``(host key, external peer address, host opened it)`` for a connection from ``src`` to ``dst``."""
@@ -192,7 +193,6 @@ class Telemetry:
         count: int = 1,
         signature: str | None = None,
     ) -> None:
-        self._from_host(host)
         self.obs.edge(
             "QUERIED", "Host", host, "Domain", name, ts, count, qtypes=qtype, rcodes=rcode, signatures=signature
         )
@@ -235,7 +235,7 @@ class Telemetry:
                 self.obs.edge(rrtype, "Domain", owner, "Domain", value[1], ts)
 
     def _resolves(self, name: str, address: str, ts: int) -> None:
-        if is_peer_address(address) and not address.startswith("127."):
+        if is_peer_address(address):
             self.obs.edge("RESOLVES_TO", "Domain", name, "IP", address, ts)
         else:
             self.skipped["DNS answers pointing to loopback, multicast or unspecified addresses"] += 1
@@ -256,7 +256,6 @@ class Telemetry:
         signature: str | None = None,
     ) -> None:
         """``CONNECTED_TO`` an address; ``outbound`` says the host opened it (``None``: the log cannot tell)."""
-        self._from_host(host)
         self.obs.edge(
             "CONNECTED_TO",
             "Host",
@@ -293,7 +292,6 @@ class Telemetry:
         label, key = url_host(url)
         if label == "Domain" and self.domain(key) is None:
             return
-        self._from_host(host)
         self.obs.edge(
             "REQUESTED",
             "Host",
@@ -334,8 +332,6 @@ class Telemetry:
         name = self.domain(sni) if sni else None
         if host is not None:
             clients = [fp for fp in (self._fingerprint("ja3", ja3), self._fingerprint("ja4", ja4)) if fp]
-            if clients or name:
-                self._from_host(host)
             for fp in clients:
                 self.obs.edge("USED_CLIENT", "Host", host, "Fingerprint", fp, ts)
             if name:

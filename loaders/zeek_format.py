@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -212,24 +213,24 @@ def _iso_time(text: str, field: str) -> float:
 
 @dataclass
 class _Header:
-    """The state of a TSV log's header directives."""
+    """The state of a TSV log's header directives, and the row reader compiled from them."""
 
     separator: str = "\t"
     set_separator: str = ","
     empty: str = "(empty)"
     unset: str = "-"
     fields: list[str] | None = None
-    indexes: tuple[int, ...] = ()
-    convert: tuple[Callable[[str], Any], ...] = ()
-    usable: bool = False
+    pick: Callable[[list[str]], tuple[str, ...]] | None = None  # the wanted fields in spec order (+ padding)
+    convert: tuple[Callable[[str], Any] | None, ...] = ()  # None: a string
+    required: Callable[[list[Any]], tuple[Any, ...]] | None = None
 
 
 def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
     name = str(path)
     head = _Header()
     for item in read_lines(path):
-        if not isinstance(item, tuple):
-            yield item
+        if type(item) is not tuple:
+            yield item  # type: ignore[misc]
             continue
         lineno, text = item
         if text.startswith("#"):
@@ -239,29 +240,35 @@ def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
             continue
         if not text:
             continue
-        if not head.usable:
+        pick = head.pick
+        if pick is None:
             if head.fields is None:
                 yield Reject(name, lineno, "data line before any #fields header (not a Zeek TSV log?)", text)
             continue
-        assert head.fields is not None
         parts = text.split(head.separator)
-        if len(parts) != len(head.fields):
-            reason = f"expected {len(head.fields)} fields (per #fields), found {len(parts)}"
+        if len(parts) != len(head.fields):  # type: ignore[arg-type]
+            reason = f"expected {len(head.fields)} fields (per #fields), found {len(parts)}"  # type: ignore[arg-type]
             yield Reject(name, lineno, reason, text)
             continue
+        unset, empty = head.unset, head.empty
+        parts.append(unset)  # what a wanted field the log lacks reads
         try:
-            values = tuple(
-                None if i < 0 or parts[i] == head.unset else conv(parts[i])
-                for i, conv in zip(head.indexes, head.convert, strict=True)
-            )
+            values = [
+                None
+                if raw == unset
+                else (raw if "\\x" not in raw and raw != empty else _string(raw, empty))
+                if conv is None
+                else conv(raw)
+                for raw, conv in zip(pick(parts), head.convert)  # noqa: B905 - pick may pad, convert sets the length
+            ]
         except ValueError as exc:
             yield Reject(name, lineno, str(exc), text)
             continue
-        missing = [f for f, v in zip(spec.names, values, strict=True) if v is None and f in spec.required]
-        if missing:
+        if head.required is not None and None in head.required(values):
+            missing = [f for f, v in zip(spec.names, values, strict=True) if v is None and f in spec.required]
             yield Reject(name, lineno, f"{spec.kind} line lacks {', '.join(repr(f) for f in missing)}", text)
             continue
-        yield lineno, values, text
+        yield lineno, tuple(values), text
 
 
 def _directive(head: _Header, text: str, spec: LogSpec) -> str | None:
@@ -278,19 +285,34 @@ def _directive(head: _Header, text: str, spec: LogSpec) -> str | None:
         head.unset = value
     elif directive == "#fields":
         head.fields = value.split(head.separator)
-        head.usable = False
+        head.pick = None
         missing = sorted(spec.required - set(head.fields))
         if missing:
             return f"{spec.kind} log header lacks field(s) {', '.join(missing)}"
-        head.indexes = tuple(head.fields.index(f) if f in head.fields else -1 for f in spec.names)
-        head.convert = tuple(_tsv_converter(field, kind, head) for field, kind in spec.fields)
-        head.usable = True
+        _compile(head, spec)
     elif directive == "#types":
         types = value.split(head.separator)
         if head.fields is not None and len(types) != len(head.fields):
-            head.usable = False
+            head.pick = None
             return f"#types lists {len(types)} types for {len(head.fields)} #fields"
     return None
+
+
+def _string(raw: str, empty: str) -> str:
+    return "" if raw == empty else unescape(raw)
+
+
+def _compile(head: _Header, spec: LogSpec) -> None:
+    """The row reader for this header: pick the wanted fields, convert the non-strings."""
+    assert head.fields is not None
+    fields = head.fields
+    # A wanted field the log lacks reads the unset marker appended after the last column;
+    # a second position keeps itemgetter returning a tuple.
+    positions = [fields.index(f) if f in fields else len(fields) for f in spec.names]
+    head.pick = itemgetter(*positions, len(fields))
+    head.convert = tuple(None if kind is Kind.STR else _tsv_converter(f, kind, head) for f, kind in spec.fields)
+    required = [i for i, f in enumerate(spec.names) if f in spec.required]
+    head.required = itemgetter(*required, *required[:1]) if required else None
 
 
 def _tsv_converter(field: str, kind: Kind, head: _Header) -> Callable[[str], Any]:
@@ -314,17 +336,7 @@ def _tsv_converter(field: str, kind: Kind, head: _Header) -> Callable[[str], Any
             raise bad(text)
         return text == "T"
 
-    def string(text: str) -> str:
-        return "" if text == head.empty else unescape(text)
-
     def strings(text: str) -> list[str]:
         return [] if text == head.empty else [unescape(v) for v in text.split(head.set_separator)]
 
-    return {
-        Kind.TIME: number,
-        Kind.FLOAT: number,
-        Kind.INT: integer,
-        Kind.BOOL: boolean,
-        Kind.STR: string,
-        Kind.STR_LIST: strings,
-    }[kind]
+    return {Kind.TIME: number, Kind.FLOAT: number, Kind.INT: integer, Kind.BOOL: boolean, Kind.STR_LIST: strings}[kind]

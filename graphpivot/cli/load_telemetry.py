@@ -9,9 +9,11 @@ so the inventory reaches them as a file, the same file ``load assets`` loads.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -78,6 +80,23 @@ def network(assets: list[Path] | None, internal: list[str] | None, no_default: b
     return Network(ranges, inventory), list(rejects)
 
 
+@contextmanager
+def fewer_gc_passes() -> Iterator[None]:
+    """Collect cycles less often while loading.
+
+    A load allocates millions of short-lived objects next to large long-lived
+    caches; with the default thresholds the collector rescans those caches
+    constantly (about half the parse time). Nothing in the load path builds
+    reference cycles, so reference counting frees almost everything anyway.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(200_000, 100, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def _load(
     ctx: typer.Context,
     source: str,
@@ -88,16 +107,17 @@ def _load(
     rejects: Path | None,
     summary_json: bool,
 ) -> None:
-    run_load(
-        state(ctx),
-        source,
-        records,
-        dry_run=dry_run,
-        strict=strict,
-        rejects_path=rejects,
-        summary_json=summary_json,
-        observed_at=int(time.time()),
-    )
+    with fewer_gc_passes():
+        run_load(
+            state(ctx),
+            source,
+            records,
+            dry_run=dry_run,
+            strict=strict,
+            rejects_path=rejects,
+            summary_json=summary_json,
+            observed_at=int(time.time()),
+        )
 
 
 @app.command("zeek")

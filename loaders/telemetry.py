@@ -66,6 +66,11 @@ def answer_value(text: str) -> tuple[str, str] | None:
         return None
 
 
+def _is_infrastructure(name: str) -> bool:
+    """Single-label names (NetBIOS/LLMNR style) and ``.arpa`` reverse names are no one's infrastructure."""
+    return "." in name and not name.endswith(".arpa")
+
+
 def cert_key_type(digest: str) -> str | None:
     """The hash algorithm a hex certificate fingerprint is, by its length."""
     return {64: "sha256", 40: "sha1", 32: "md5"}.get(len(digest.replace(":", "").strip()))
@@ -201,10 +206,6 @@ class Telemetry:
         """Zeek-style untyped answers: names are the CNAME chain in order, addresses belong to its last name."""
         if qtype in _NAME_QTYPES:
             for text in answers:
-                value = answer_value(text)
-                if value is None or value[0] != "Domain":
-                    self.skipped["DNS answers that are not names or addresses"] += 1
-                    continue
                 self.answer(name, qtype, text, ts)
             return
         if qtype not in _CHAINED_QTYPES:
@@ -216,6 +217,8 @@ class Telemetry:
                 self.skipped["DNS answers that are not names or addresses"] += 1
             elif value[0] == "IP":
                 self._resolves(owner, value[1], ts)
+            elif not _is_infrastructure(value[1]):
+                self.skipped["DNS answers naming single-label or .arpa names"] += 1
             elif value[1] != owner:
                 self.obs.edge("CNAME", "Domain", owner, "Domain", value[1], ts)
                 owner = value[1]
@@ -229,8 +232,10 @@ class Telemetry:
             else:
                 self._resolves(owner, value[1], ts)
         elif rrtype in ("CNAME", "MX", "NS"):
-            if value is None or value[0] != "Domain" or "." not in value[1]:
+            if value is None or value[0] != "Domain":
                 self.skipped["DNS answers that are not names or addresses"] += 1
+            elif not _is_infrastructure(value[1]):
+                self.skipped["DNS answers naming single-label or .arpa names"] += 1
             else:
                 self.obs.edge(rrtype, "Domain", owner, "Domain", value[1], ts)
 

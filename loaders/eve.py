@@ -16,7 +16,8 @@ What the events become is described in :mod:`graphpivot.loaders.telemetry`; spec
 * netflow: one direction per event, so the bytes go to ``bytes_out`` or
   ``bytes_in`` and only the host-to-peer half counts; direction unknown.
 * alert: the signature on the flow's ``CONNECTED_TO`` and, when the alert
-  carries http or dns metadata, on that ``REQUESTED``/``QUERIED`` (``count`` 0).
+  carries http or dns metadata, on that ``REQUESTED``/``QUERIED`` (``count`` 0;
+  an alert may be on either direction, so it sets no port or direction).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,13 +83,14 @@ def _reason(exc: Exception) -> str:
 
 
 def eve_time(text: Any) -> int:
-    """EVE timestamps (``2011-08-12T14:52:57.716360+0200``) as epoch seconds."""
+    """EVE timestamps (``2011-08-12T14:52:57.716360+0200``) as epoch seconds; no offset means UTC."""
     if not isinstance(text, str):
         raise ValueError(f"timestamp should be text, found {text!r}")
     try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"not a timestamp: {text[:40]!r}") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 class EveMapper:
@@ -130,10 +132,11 @@ class EveMapper:
         rcode = dns.get("rcode")
         client = e["dest_ip"] if e.get("src_port") in DNS_PORTS else e["src_ip"]
         host = self.tm.host(client)
-        for rrname, rrtype in queries[:1]:
-            name = self.tm.domain(rrname)
-            if name and host and rcode:
-                self.tm.queried(host, name, ts, rrtype, rcode, count=0)
+        if "rdata" not in dns:  # a v1 answer record's rrname is the record's owner, not the question
+            for rrname, rrtype in queries[:1]:
+                name = self.tm.domain(rrname)
+                if name and host and rcode:
+                    self.tm.queried(host, name, ts, rrtype, rcode, count=0)
         if rcode not in (None, "NOERROR"):
             return
         if "rdata" in dns and "answers" not in dns:  # v1: one answer record per event
@@ -276,9 +279,9 @@ class EveMapper:
     def on_alert(self, e: dict[str, Any], ts: int) -> None:
         signature = e["alert"].get("signature") or f"signature id {e['alert'].get('signature_id')}"
         sides = self.tm.sides(e["src_ip"], e["dest_ip"])
-        if sides is not None:
-            host, peer, outbound = sides
-            self.tm.connected(host, peer, ts, outbound=outbound, port=e.get("dest_port"), count=0, signature=signature)
+        if sides is not None:  # an alert can be on either direction of a flow: no port or direction from it
+            host, peer, _ = sides
+            self.tm.connected(host, peer, ts, outbound=None, count=0, signature=signature)
         if isinstance(e.get("http"), dict) and e["http"].get("url"):
             self.on_http(e, ts, count=0, signature=signature)
         if isinstance(e.get("dns"), dict):

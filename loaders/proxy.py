@@ -14,7 +14,7 @@ URL ``https://host:port/`` with method ``CONNECT``.
 * ``csv`` / ``jsonl``: columns (or JSON keys, dotted for nesting) named by
   ``columns`` (``{"client": "src", ...}``) or recognised by common names; the
   fields are ``time`` (epoch s/ms/us or ISO 8601), ``client``, ``url`` or
-  ``host`` (+ ``scheme``, ``port``, ``path``), ``method``, ``status``,
+  ``host`` (+ ``scheme``, ``port``, ``path``, ``query``), ``method``, ``status``,
   ``bytes_out``, ``bytes_in``, ``user_agent``.
 """
 
@@ -72,6 +72,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "host": ("host", "hostname", "domain", "cs-host", "dest_host", "url.domain"),
     "port": ("port", "cs-uri-port", "dest_port", "url.port"),
     "path": ("path", "uri_path", "cs-uri-path", "url.path"),
+    "query": ("query", "uri_query", "cs-uri-query", "url.query"),
     "method": ("method", "http_method", "request_method", "cs-method", "http.request.method"),
     "status": ("status", "status_code", "http_status", "code", "sc-status", "http.response.status_code"),
     "bytes_out": ("bytes_out", "cs-bytes", "request_bytes", "sent_bytes", "http.request.bytes"),
@@ -269,7 +270,9 @@ class _Mapped:
         elif url is None:
             if host is None:
                 raise ValueError("row has neither a url nor a host value")
-            url = http_url(_str(values.get("scheme")) or "http", host, port, _str(values.get("path")) or "/")
+            query = _str(values.get("query")) or ""
+            target = (_str(values.get("path")) or "/") + (query if not query or query.startswith("?") else "?" + query)
+            url = http_url(_str(values.get("scheme")) or "http", host, port, target)
         return Request(
             _time(values["time"]),
             str(values["client"]),

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from support import load, rows
+from telemetry_support import graph_dump, nonzero_counts
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_host, canonical_url
 from graphpivot.catalog import Catalog
@@ -256,13 +257,8 @@ def expect_folder(folder: Path, names: Iterable[str]) -> Expected:
 # ---------------------------------------------------------------- comparing
 
 
-def graph_counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
-    nodes, edges = store.counts()
-    return {k: v for k, v in nodes.items() if v}, {k: v for k, v in edges.items() if v}
-
-
 def assert_graph(store: GraphStore, g: Expected, summary_rejected: int) -> None:
-    nodes, edges = graph_counts(store)
+    nodes, edges = nonzero_counts(store)
     assert nodes == {label: len(keys) for label, keys in g.nodes.items() if keys}
     assert edges == {rel: len(pairs) for rel, pairs in g.edges.items() if pairs}
     assert summary_rejected == g.rejects
@@ -452,20 +448,6 @@ def to_tsv(records: list[dict[str, Any]], path: str) -> str:
     ]
     lines += ["\t".join(cell(r.get(name)) for name in fields) for r in records]
     return "\n".join([*lines, "#close\t2019-12-03-00-00-00"]) + "\n"
-
-
-def graph_dump(store: GraphStore) -> dict[str, Any]:
-    """Every node and edge with its properties (sources and degree aside)."""
-    whole, rel = ("{0}", "label({0})") if store.engine == "ladybug" else ("properties({0})", "type({0})")
-    nodes = {}
-    for r in rows(store, f"MATCH (n) RETURN n.kind AS kind, n.key AS key, {whole.format('n')} AS props"):
-        nodes[(r["kind"], r["key"])] = {k: v for k, v in r["props"].items() if k not in ("sources", "degree")}
-    edges = {}
-    query = f"MATCH (a)-[e]->(b) RETURN a.key AS a, b.key AS b, {whole.format('e')} AS props, {rel.format('e')} AS rel"
-    for r in rows(store, query):
-        props = {k: sorted(v) if isinstance(v, list) else v for k, v in r["props"].items() if k != "sources"}
-        edges[(r["rel"], r["a"], r["b"])] = props
-    return {"nodes": nodes, "edges": edges}
 
 
 def test_tsv_and_json_forms_give_the_same_graph(store: GraphStore, data_dir: Path, tmp_path: Path) -> None:

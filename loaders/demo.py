@@ -28,7 +28,9 @@ def _resolves(domain: str, ip: str, first: str, last: str) -> Iterator[Record]:
 
 def _queried(host: str, domain: str, first: str, last: str, count: int) -> Iterator[Record]:
     yield entity("Host", host)
-    yield Edge("QUERIED", "Host", host, "Domain", domain, {"first_seen": t(first), "last_seen": t(last), "count": count})
+    yield Edge(
+        "QUERIED", "Host", host, "Domain", domain, {"first_seen": t(first), "last_seen": t(last), "count": count}
+    )
 
 
 def scenario() -> Iterator[Record]:

@@ -147,9 +147,13 @@ def read_zeek(paths: Iterable[Path], *, network: Network, max_pending: int = 50_
     plan: list[tuple[Path, str, str]] = []
     skipped: list[str] = []
     for path in paths:
-        kind, fmt = sniff(path, MARKS)
+        found = sniff(path, MARKS)
+        kind, fmt = found.kind, found.fmt
         if fmt == "empty":
             skipped.append(f"{path} (empty)")
+        elif found.problem is not None:
+            bad = found.problem
+            yield Reject(bad.file, bad.line, f"not a Zeek log, file skipped: {bad.reason}", bad.raw)
         elif fmt is None:
             yield Reject(str(path), 1, "not a Zeek log: no '#fields' header (TSV) and no JSON object on the first line")
         elif kind not in SPECS:

@@ -62,29 +62,39 @@ def unescape(text: str) -> str:
 # ------------------------------------------------------------------ sniffing
 
 
-def sniff(path: Path, kinds: dict[str, frozenset[str]]) -> tuple[str | None, str | None]:
-    """``(log kind, "tsv" | "json")`` from the header or first record; ``None`` parts when unknown.
+@dataclass(frozen=True)
+class Sniffed:
+    """What the start of a file says: its log kind and format, or why it cannot be read."""
 
-    A file without a non-blank line gives ``(None, "empty")``.
+    kind: str | None = None
+    fmt: str | None = None  # "tsv", "json", "empty"; None when not a Zeek log
+    problem: Reject | None = None  # the first unreadable line when no text line came first
+
+
+def sniff(path: Path, kinds: dict[str, frozenset[str]]) -> Sniffed:
+    """The log kind and format from the header or first record.
+
     ``kinds`` maps each kind to fields that identify it when neither ``#path``,
     ``_path`` nor the file name says.
     """
-    fields: list[str] = []
-    empty = True
+    problem: Reject | None = None
+    text_seen = False
     for item in read_lines(path, progress_every=1 << 62):
+        if isinstance(item, Reject):
+            problem = problem or item
+            continue
         if not isinstance(item, tuple):
             continue
         lineno, text = item
         if not text.strip():
             continue
-        empty = False
+        text_seen = True
         if text.startswith("#"):
             directive, _, value = text.partition("\t")
             if directive == "#path":
-                return value.strip(), "tsv"
+                return Sniffed(value.strip(), "tsv")
             if directive == "#fields":
-                fields = value.split("\t")
-                return _by_name(path, kinds) or _by_fields(fields, kinds), "tsv"
+                return Sniffed(_by_name(path, kinds) or _by_fields(value.split("\t"), kinds), "tsv")
             if lineno > 20:
                 break
             continue
@@ -92,14 +102,16 @@ def sniff(path: Path, kinds: dict[str, frozenset[str]]) -> tuple[str | None, str
             try:
                 record = json.loads(text)
             except ValueError:
-                return _by_name(path, kinds), "json"
+                return Sniffed(_by_name(path, kinds), "json")
             if isinstance(record, dict):
                 path_field = record.get("_path")
                 if isinstance(path_field, str):
-                    return path_field, "json"
-                return _by_name(path, kinds) or _by_fields(_flat_keys(record), kinds), "json"
+                    return Sniffed(path_field, "json")
+                return Sniffed(_by_name(path, kinds) or _by_fields(_flat_keys(record), kinds), "json")
         break
-    return None, "empty" if empty else None
+    if text_seen:
+        return Sniffed()
+    return Sniffed(fmt=None if problem else "empty", problem=problem)
 
 
 def _by_name(path: Path, kinds: dict[str, frozenset[str]]) -> str | None:

@@ -36,8 +36,15 @@ HUBS = (
     "msedge.net trafficmanager.net youtube.com ytimg.com wikipedia.org mozilla.org digicert.com"
 ).split()
 TLDS = ["com", "net", "org", "io", "de", "co.uk", "ru", "cn", "info", "xyz", "top", "at", "fr", "nl", "online"]
-QTYPES = [("A", 1, 62), ("AAAA", 28, 20), ("HTTPS", 65, 6), ("PTR", 12, 5), ("TXT", 16, 3), ("MX", 15, 2),
-          ("SRV", 33, 2)]
+QTYPES = [
+    ("A", 1, 62),
+    ("AAAA", 28, 20),
+    ("HTTPS", 65, 6),
+    ("PTR", 12, 5),
+    ("TXT", 16, 3),
+    ("MX", 15, 2),
+    ("SRV", 33, 2),
+]
 
 
 def _word(rng: random.Random, low: int = 4, high: int = 12) -> str:
@@ -53,14 +60,21 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
     hosts = [f"10.{rng.randint(0, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(3000)]
     host_w = _cum([1.0 / (i + 1) ** 1.1 for i in range(len(hosts))])
     resolvers = ["10.0.0.53", "10.0.0.54"]
-    pools = {hub: [f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-                   for _ in range(rng.randint(4, 40))] for hub in HUBS}
+    pools = {
+        hub: [
+            f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            for _ in range(rng.randint(4, 40))
+        ]
+        for hub in HUBS
+    }
     hub_names = [f"{_word(rng, 2, 8)}.{hub}" for hub in HUBS for _ in range(rng.randint(5, 60))] + HUBS
     hub_w = _cum([1.0 / (i + 1) ** 0.9 for i in range(len(hub_names))])
     tail = [f"{_word(rng)}.{rng.choice(TLDS)}" for _ in range(60_000)]
     tail_w = _cum([1.0 / (i + 1) ** 0.7 for i in range(len(tail))])
-    tail_ips = {name: f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
-                for name in tail[:20_000]}
+    tail_ips = {
+        name: f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        for name in tail[:20_000]
+    }
     qtype_w = _cum([w for _, _, w in QTYPES])
     working_sets: dict[str, list[str]] = {}
 
@@ -111,16 +125,36 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
             if rng.random() < 0.02:
                 answers, rcode, rcode_name = [], None, None  # no response seen
             record = {
-                "ts": round(ts, 6), "uid": f"C{i:017d}", "id.orig_h": client, "id.orig_p": rng.randint(1024, 65535),
-                "id.resp_h": rng.choice(resolvers), "id.resp_p": 53, "proto": "udp",
-                "trans_id": rng.randint(0, 65535), "rtt": round(rng.random() / 20, 6) if rcode is not None else None,
-                "query": query, "qclass": 1, "qclass_name": "C_INTERNET", "qtype": qtype, "qtype_name": qtype_name,
-                "rcode": rcode, "rcode_name": rcode_name, "AA": False, "TC": False, "RD": True,
-                "RA": rcode is not None, "Z": 0, "answers": answers or None,
-                "TTLs": [float(rng.choice((30, 60, 300, 3600))) for _ in answers] or None, "rejected": False,
+                "ts": round(ts, 6),
+                "uid": f"C{i:017d}",
+                "id.orig_h": client,
+                "id.orig_p": rng.randint(1024, 65535),
+                "id.resp_h": rng.choice(resolvers),
+                "id.resp_p": 53,
+                "proto": "udp",
+                "trans_id": rng.randint(0, 65535),
+                "rtt": round(rng.random() / 20, 6) if rcode is not None else None,
+                "query": query,
+                "qclass": 1,
+                "qclass_name": "C_INTERNET",
+                "qtype": qtype,
+                "qtype_name": qtype_name,
+                "rcode": rcode,
+                "rcode_name": rcode_name,
+                "AA": False,
+                "TC": False,
+                "RD": True,
+                "RA": rcode is not None,
+                "Z": 0,
+                "answers": answers or None,
+                "TTLs": [float(rng.choice((30, 60, 300, 3600))) for _ in answers] or None,
+                "rejected": False,
             }
-            handle.write(json.dumps({k: v for k, v in record.items() if v is not None}) + "\n" if json_lines
-                         else "\t".join(_tsv(record[f]) for f in FIELDS) + "\n")
+            handle.write(
+                json.dumps({k: v for k, v in record.items() if v is not None}) + "\n"
+                if json_lines
+                else "\t".join(_tsv(record[f]) for f in FIELDS) + "\n"
+            )
         if not json_lines:
             handle.write("#close\t2024-05-02-00-00-00\n")
 

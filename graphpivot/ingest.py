@@ -28,6 +28,8 @@ RAW_CUT = 300
 # (a Node after an Edge), so a loader's nodes stay in the batch of the edges that follow them
 # and need no re-validation; MAX_PENDING caps a batch when a stream never starts a new group.
 MAX_PENDING = 200_000
+_NODE_PROPS = {label: frozenset(p.name for p in spec.props) for label, spec in NODES.items()}
+_REL_PROPS = {rel: frozenset(p.name for p in spec.props) for rel, spec in RELS.items()}
 
 
 @dataclass
@@ -152,7 +154,7 @@ class Ingestor:
             merge_into(pending, props, spec.props)
         if from_edge:
             return
-        unknown = set(props) - {p.name for p in spec.props}
+        unknown = props.keys() - _NODE_PROPS[node.label]
         if unknown:
             raise ValueError(f"unknown {node.label} properties: {sorted(unknown)}")
 
@@ -178,7 +180,7 @@ class Ingestor:
         slot = (edge.type, edge.src_label, edge.src_key, edge.dst_label, edge.dst_key)
         pending = self._edges.get(slot)
         if pending is None:
-            unknown = set(props) - {p.name for p in spec.props}
+            unknown = props.keys() - _REL_PROPS[edge.type]
             if unknown:
                 raise ValueError(f"unknown {edge.type} properties: {sorted(unknown)}")
             self._edges[slot] = dict(props)

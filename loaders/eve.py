@@ -286,11 +286,11 @@ class EveMapper:
             self.on_http(e, ts, count=0, signature=signature)
         if isinstance(e.get("dns"), dict):
             client = e["dest_ip"] if e.get("src_port") in DNS_PORTS else e["src_ip"]
-            host = self.tm.host(client)
-            for rrname, rrtype in _queries(e["dns"]) if host else ():
+            asker = self.tm.host(client)
+            for rrname, rrtype in _queries(e["dns"]) if asker else ():
                 name = self.tm.domain(rrname)
-                if name:
-                    self.tm.queried(host, name, ts, rrtype, None, count=0, signature=signature)
+                if name and asker:
+                    self.tm.queried(asker, name, ts, rrtype, None, count=0, signature=signature)
 
 
 def _queries(dns: dict[str, Any]) -> list[tuple[str, str | None]]:

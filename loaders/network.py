@@ -30,7 +30,7 @@ DEFAULT_INTERNAL = (
     "169.254.0.0/16",  # link-local
     "fe80::/10",
 )
-_CACHE_LIMIT = 500_000
+_CACHE_LIMIT = 100_000
 
 
 @dataclass
@@ -111,7 +111,7 @@ class Network:
             return False
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=65_536)
 def is_peer_address(address: str) -> bool:
     """False for addresses that are no one's infrastructure: multicast, broadcast, unspecified, loopback."""
     addr = ipaddress.ip_address(address)

@@ -35,7 +35,7 @@ _SUM_PROPS = {
 }
 
 
-@lru_cache(maxsize=131_072)
+@lru_cache(maxsize=65_536)
 def derived_props(label: str, key: str) -> dict[str, Any]:
     """Properties the entity model derives from a canonical key (``registered_domain``, ``is_global``, ...).
 
@@ -52,7 +52,7 @@ def derived_props(label: str, key: str) -> dict[str, Any]:
     return entity(label, key).props
 
 
-@lru_cache(maxsize=131_072)
+@lru_cache(maxsize=65_536)
 def parent_domains(name: str) -> tuple[str, ...]:
     """The ``SUBDOMAIN_OF`` chain the ingest path links a name to, nearest parent first."""
     labels = name.split(".")

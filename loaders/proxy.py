@@ -190,7 +190,7 @@ class _Bluecoat:
     """W3C ELFF lines; ``#Fields:`` sets the columns (ProxySG ``main`` format until one appears)."""
 
     def __init__(self) -> None:
-        self.fields = BLUECOAT_MAIN
+        self.fields: list[str] = list(BLUECOAT_MAIN)
         self.declared = False
 
     def line(self, text: str) -> Request | None:
@@ -205,7 +205,8 @@ class _Bluecoat:
             where = "#Fields" if self.declared else "the ProxySG main format"
             raise ValueError(f"{len(values)} fields, {where} has {len(self.fields)}")
         row = {f.lower(): (None if v in ("-", "") else v) for f, v in zip(self.fields, values, strict=False)}
-        if row.get("date") is None or row.get("time") is None or row.get("c-ip") is None:
+        client = row.get("c-ip")
+        if row.get("date") is None or row.get("time") is None or client is None:
             raise ValueError("line lacks date, time or c-ip")
         ts = _time(f"{row['date']}T{row['time']}")
         method = row.get("cs-method")
@@ -220,7 +221,7 @@ class _Bluecoat:
             url = http_url((row.get("cs-uri-scheme") or "http").lower(), host, port, target)
         return Request(
             ts,
-            row["c-ip"],
+            client,
             url,
             method=method,
             status=_int(row.get("sc-status"), "sc-status"),
@@ -264,9 +265,9 @@ class _Mapped:
         url = _str(values.get("url"))
         host = _str(values.get("host"))
         port = _int(values.get("port"), "port")
-        if method == "CONNECT" and (url or host):
-            authority = url or host
-            url = connect_url(authority if port is None or ":" in str(authority) else f"{authority}:{port}")
+        authority = url or host
+        if method == "CONNECT" and authority:
+            url = connect_url(authority if port is None or ":" in authority else f"{authority}:{port}")
         elif url is None:
             if host is None:
                 raise ValueError("row has neither a url nor a host value")

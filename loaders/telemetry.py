@@ -44,7 +44,7 @@ _CHAINED_QTYPES = frozenset({"A", "AAAA", "CNAME", "ANY", "*"})
 _NAME_QTYPES = frozenset({"MX", "NS"})
 _DEFAULT_PORT = {"http": 80, "https": 443}
 _DIRECTION = {True: "outbound", False: "inbound", None: None}
-_HOST_CACHE = 200_000
+_HOST_CACHE = 100_000
 
 
 @lru_cache(maxsize=65_536)
@@ -53,7 +53,7 @@ def url_host(url: str) -> tuple[str, str]:
     return _url_host(url)
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=65_536)
 def answer_value(text: str) -> tuple[str, str] | None:
     """A DNS answer as ``("IP", address)`` or ``("Domain", name)``; ``None`` for anything else (TXT, SRV text)."""
     try:
@@ -349,10 +349,10 @@ class Telemetry:
             for label, key in servers:
                 self.obs.edge("SERVES_CERT", label, key, "Certificate", cert[0], ts, ports=port)
         for fp_type, value in (("ja3s", ja3s), ("ja4s", ja4s)):
-            fp = self._fingerprint(fp_type, value)
-            if fp:
+            server_fp = self._fingerprint(fp_type, value)
+            if server_fp:
                 for label, key in servers:
-                    self.obs.edge("HAS_FINGERPRINT", label, key, "Fingerprint", fp, ts, ports=port)
+                    self.obs.edge("HAS_FINGERPRINT", label, key, "Fingerprint", server_fp, ts, ports=port)
 
     def _fingerprint(self, fp_type: str, value: str | None) -> str | None:
         if not value:

@@ -30,9 +30,10 @@ Line = tuple[int, str]
 def open_bytes(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed when it starts with the gzip magic number."""
     raw = path.open("rb")
-    if raw.peek(2)[:2] == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    return raw
+    if raw.peek(2)[:2] != GZIP_MAGIC:
+        return raw
+    raw.close()
+    return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile is an IO[bytes]
 
 
 def read_lines(path: Path, *, progress_every: int = PROGRESS_EVERY) -> Iterator[Line | Reject | Progress]:

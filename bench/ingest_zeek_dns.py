@@ -1,0 +1,307 @@
+"""Benchmark: a generated 1M-line Zeek dns.log into the graph (not a test).
+
+Phases, each in its own process so peak memory is its own:
+
+* ``parse``: read + canonicalise + aggregate (the loader through the ingest
+  batcher in dry-run), no database;
+* ``ladybug``: the full load into a fresh embedded database (then degrees);
+* ``neo4j``: the full load into the Neo4j at ``GRAPHPIVOT_NEO4J_URI`` (cleared first);
+* ``naive``: a one-MERGE-per-record Neo4j loader (auto-commit per statement) on
+  the first ``--naive-lines`` lines, for comparison;
+* ``parse-small``: the parse phase on the first 10% of the file, to show that
+  memory does not grow with file length.
+
+    python bench/gen_zeek_dns.py                      # writes bench/out/dns.log (1M lines)
+    python bench/ingest_zeek_dns.py --write-results   # runs every phase, writes bench/RESULTS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_LOG = HERE / "out" / "dns.log"
+PHASES = ("parse", "parse-small", "ladybug", "neo4j", "naive")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def data_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if not line.startswith(b"#"))
+
+
+def prefix(path: Path, lines: int) -> Path:
+    """A copy of the log's header and first ``lines`` records."""
+    out = path.with_name(f"{path.stem}.first{lines}{path.suffix}")
+    if not out.exists():
+        with path.open("rb") as src, out.open("wb") as dst:
+            kept = 0
+            for line in src:
+                if line.startswith(b"#"):
+                    if not line.startswith(b"#close"):
+                        dst.write(line)
+                elif kept < lines:
+                    dst.write(line)
+                    kept += 1
+    return out
+
+
+# ------------------------------------------------------------------ phases (run in a child process)
+
+
+def run_graphpivot(log: Path, store: Any) -> dict[str, Any]:
+    from graphpivot.ingest import Ingestor
+    from graphpivot.loaders.network import Network
+    from graphpivot.loaders.zeek import read_zeek
+    from graphpivot.maintenance import refresh_degrees
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    summary = Ingestor(store, "zeek", dry_run=store is None).run(read_zeek([log], network=Network()))
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    result = {
+        "lines": data_lines(log),
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "records": summary.records,
+        "edges_written": sum(summary.edges.values()),
+        "nodes_written": sum(summary.nodes.values()),
+        "rejected": summary.rejected,
+    }
+    if store is not None:
+        started = time.perf_counter()
+        refresh_degrees(store)
+        result["degree_seconds"] = time.perf_counter() - started
+        nodes, edges = store.counts()
+        result["graph_nodes"], result["graph_edges"] = sum(nodes.values()), sum(edges.values())
+    return result
+
+
+def run_naive(log: Path, limit: int) -> dict[str, Any]:
+    """One auto-committed MERGE statement per host-query and per answer record, as a first loader would."""
+    import neo4j
+
+    from graphpivot.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(
+        os.environ["GRAPHPIVOT_NEO4J_URI"],
+        os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
+        os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
+    )
+    store.clear()
+    store.init_schema()
+    store.close()
+    driver = neo4j.GraphDatabase.driver(
+        os.environ["GRAPHPIVOT_NEO4J_URI"],
+        auth=(os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"), os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", "")),
+    )
+    queried = (
+        "MERGE (h:Host {key: $host}) MERGE (d:Domain {key: $name}) MERGE (h)-[e:QUERIED]->(d) "
+        "ON CREATE SET e.first_seen = $ts, e.last_seen = $ts, e.count = 1 "
+        "ON MATCH SET e.count = e.count + 1, e.last_seen = CASE WHEN $ts > e.last_seen THEN $ts ELSE e.last_seen END"
+    )
+    resolved = (
+        "MERGE (d:Domain {key: $name}) MERGE (ip:IP {key: $answer}) MERGE (d)-[e:RESOLVES_TO]->(ip) "
+        "ON CREATE SET e.first_seen = $ts, e.last_seen = $ts, e.count = 1 ON MATCH SET e.count = e.count + 1"
+    )
+    cname = (
+        "MERGE (d:Domain {key: $name}) MERGE (c:Domain {key: $answer}) MERGE (d)-[e:CNAME]->(c) "
+        "ON CREATE SET e.first_seen = $ts, e.last_seen = $ts, e.count = 1 ON MATCH SET e.count = e.count + 1"
+    )
+    fields: list[str] = []
+    done = statements = 0
+    wall = time.perf_counter()
+    with driver.session() as session, log.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#fields"):
+                fields = line.rstrip("\n").split("\t")[1:]
+                continue
+            if line.startswith("#"):
+                continue
+            if done >= limit:
+                break
+            row = dict(zip(fields, line.rstrip("\n").split("\t"), strict=True))
+            ts, name = int(float(row["ts"])), row["query"].lower().rstrip(".")
+            session.run(queried, host=row["id.orig_h"], name=name, ts=ts).consume()
+            statements += 1
+            owner = name
+            for answer in [] if row["answers"] in ("-", "(empty)") else row["answers"].split(","):
+                is_ip = answer.replace(".", "").isdigit() or ":" in answer
+                session.run(resolved if is_ip else cname, name=owner, answer=answer, ts=ts).consume()
+                statements += 1
+                owner = owner if is_ip else answer
+            done += 1
+    seconds = time.perf_counter() - wall
+    driver.close()
+    return {"lines": done, "seconds": seconds, "statements": statements}
+
+
+def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
+    import gc
+
+    gc.set_threshold(200_000, 100, 100)  # as the CLI does for loads
+    if phase in ("parse", "parse-small"):
+        result = run_graphpivot(log, None)
+    elif phase == "ladybug":
+        from graphpivot.store.embedded import LadybugStore
+
+        folder = HERE / "out" / "bench.lbdb"
+        shutil.rmtree(folder, ignore_errors=True)
+        store = LadybugStore(folder)
+        store.init_schema()
+        result = run_graphpivot(log, store)
+        store.close()
+    elif phase == "neo4j":
+        from graphpivot.store.neo4j import Neo4jStore
+
+        store = Neo4jStore(
+            os.environ["GRAPHPIVOT_NEO4J_URI"],
+            os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
+            os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
+        )
+        store.clear()
+        store.init_schema()
+        result = run_graphpivot(log, store)
+        store.close()
+    else:
+        result = run_naive(log, naive_lines)
+    result["phase"] = phase
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+# ------------------------------------------------------------------ driver
+
+
+def calibrate() -> float:
+    """Seconds for 10M additions in a Python loop: how fast (or busy) this machine is right now."""
+    started = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - started
+
+
+def run_phase(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", phase, "--log", str(log), "--naive-lines", str(naive_lines)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ.copy())
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def describe(r: dict[str, Any]) -> str:
+    rate = r["lines"] / r["seconds"]
+    parts = [f"{r['phase']:<12} {r['lines']:>9,} lines in {r['seconds']:7.1f} s = {rate:>9,.0f} lines/s"]
+    if "cpu_seconds" in r:
+        parts.append(f"({r['lines'] / r['cpu_seconds']:,.0f} lines per CPU-second)")
+    if "edges_written" in r:
+        parts.append(f"{r['edges_written'] / r['seconds']:,.0f} edge rows/s")
+    parts.append(f"peak RSS {r['peak_rss_mb']:.0f} MB")
+    return ", ".join(parts)
+
+
+def markdown(results: list[dict[str, Any]], log: Path, calibration: float, command: str) -> str:
+    by = {r["phase"]: r for r in results}
+    rows = []
+    for r in results:
+        rate = r["lines"] / r["seconds"]
+        cpu = f"{r['lines'] / r['cpu_seconds']:,.0f}" if "cpu_seconds" in r else "-"
+        edges = (
+            f"{r['edges_written']:,} ({r['edges_written'] / r['seconds']:,.0f}/s)"
+            if "edges_written" in r
+            else (f"{r['statements']:,} statements" if "statements" in r else "-")
+        )
+        extra = (
+            f"degrees {r['degree_seconds']:.1f} s; graph {r['graph_nodes']:,} nodes / {r['graph_edges']:,} edges"
+            if "degree_seconds" in r
+            else ""
+        )
+        rows.append(
+            f"| {r['phase']} | {r['lines']:,} | {r['seconds']:.1f} | {rate:,.0f} | {cpu} | {edges} | "
+            f"{r['peak_rss_mb']:.0f} | {extra} |"
+        )
+    notes = []
+    if "neo4j" in by and "naive" in by:
+        speedup = (by["neo4j"]["lines"] / by["neo4j"]["seconds"]) / (by["naive"]["lines"] / by["naive"]["seconds"])
+        notes.append(f"- Neo4j: graphpivot vs the naive one-MERGE-per-record loader: **{speedup:,.0f}x** lines/s.")
+    if "parse" in by and "parse-small" in by:
+        notes.append(
+            f"- Memory vs file length: parse peak RSS {by['parse-small']['peak_rss_mb']:.0f} MB on "
+            f"{by['parse-small']['lines']:,} lines, {by['parse']['peak_rss_mb']:.0f} MB on "
+            f"{by['parse']['lines']:,} lines."
+        )
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f}; 10M-addition loop {calibration:.2f} CPU-s"
+    )
+    return "\n".join(
+        [
+            "# Ingest benchmark: generated Zeek dns.log",
+            "",
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.",
+            f"Input: `{log.name}`, {data_lines(log):,} lines generated by `bench/gen_zeek_dns.py` (seed 7).",
+            "",
+            "Command:",
+            "",
+            "```",
+            "python bench/gen_zeek_dns.py",
+            command,
+            "```",
+            "",
+            "| phase | lines | wall s | lines/s | lines per CPU-s | edge rows written | peak RSS MB | notes |",
+            "|---|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            *notes,
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, from {', '.join(PHASES)}")
+    parser.add_argument("--naive-lines", type=int, default=10_000)
+    parser.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
+    parser.add_argument("--child", choices=PHASES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.log, args.naive_lines)))
+        return
+    if not args.log.exists():
+        sys.exit(f"{args.log} not found: run bench/gen_zeek_dns.py first")
+    phases = [p for p in args.phases.split(",") if p]
+    if not os.environ.get("GRAPHPIVOT_NEO4J_URI"):
+        skipped = [p for p in phases if p in ("neo4j", "naive")]
+        phases = [p for p in phases if p not in skipped]
+        if skipped:
+            print(f"GRAPHPIVOT_NEO4J_URI not set: skipping {', '.join(skipped)}")
+    calibration = calibrate()
+    results = []
+    for phase in phases:
+        log = prefix(args.log, data_lines(args.log) // 10) if phase == "parse-small" else args.log
+        result = run_phase(phase, log, args.naive_lines)
+        print(describe(result), flush=True)
+        results.append(result)
+    if args.write_results:
+        command = "python bench/ingest_zeek_dns.py --write-results" + (
+            f" --phases {args.phases}" if args.phases != ",".join(PHASES) else ""
+        )
+        (HERE / "RESULTS.md").write_text(markdown(results, args.log, calibration, command), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

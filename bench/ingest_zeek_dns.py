@@ -4,7 +4,10 @@ Phases, each in its own process so peak memory is its own:
 
 * ``parse``: read + canonicalise + aggregate (the loader through the ingest
   batcher in dry-run), no database;
-* ``ladybug``: the full load into a fresh embedded database (then degrees);
+* ``ladybug``: the full load into a fresh embedded database (then degrees), on
+  the first ``--ladybug-lines`` lines: the embedded store's edge upsert expands
+  every edge of a hub host per batch row, so with a bounded buffer pool the
+  whole 1M-line file does not fit (see RESULTS.md);
 * ``neo4j``: the full load into the Neo4j at ``GRAPHPIVOT_NEO4J_URI`` (cleared first);
 * ``naive``: a one-MERGE-per-record Neo4j loader (auto-commit per statement) on
   the first ``--naive-lines`` lines, for comparison;
@@ -13,6 +16,7 @@ Phases, each in its own process so peak memory is its own:
 
     python bench/gen_zeek_dns.py                      # writes bench/out/dns.log (1M lines)
     python bench/ingest_zeek_dns.py --write-results   # runs every phase, writes bench/RESULTS.md
+    python bench/ingest_zeek_dns.py --phases neo4j --write-results   # re-runs one phase, keeps the others
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 DEFAULT_LOG = HERE / "out" / "dns.log"
 PHASES = ("parse", "parse-small", "parse-half", "ladybug", "neo4j", "naive")
-LADYBUG_BUFFER_POOL = 2 << 30
+LADYBUG_BUFFER_POOL = 4 << 30
 
 
 def peak_rss_mb() -> float:
@@ -91,6 +95,17 @@ def run_graphpivot(log: Path, store: Any) -> dict[str, Any]:
     return result
 
 
+def empty_neo4j(store: Any) -> None:
+    """Delete the previous phase's graph, relationships first, in small auto-commit transactions.
+
+    ``store.clear()`` detaches whole nodes per transaction, which overruns the transaction memory pool
+    when a hub node holds hundreds of thousands of relationships.
+    """
+    with store._driver.session() as session:  # auto-commit: CALL ... IN TRANSACTIONS needs it
+        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()
+        session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
 def run_naive(log: Path, limit: int) -> dict[str, Any]:
     """One auto-committed MERGE statement per host-query and per answer record, as a first loader would."""
     import neo4j
@@ -102,7 +117,7 @@ def run_naive(log: Path, limit: int) -> dict[str, Any]:
         os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
         os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
     )
-    store.clear()
+    empty_neo4j(store)
     store.init_schema()
     store.close()
     driver = neo4j.GraphDatabase.driver(
@@ -182,7 +197,7 @@ def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
             os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
             os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
         )
-        store.clear()
+        empty_neo4j(store)
         store.init_schema()
         result = run_graphpivot(log, store)
         store.close()
@@ -207,11 +222,16 @@ def calibrate() -> float:
 
 def run_phase(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", phase, "--log", str(log), "--naive-lines", str(naive_lines)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ.copy())
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=os.environ.copy())
+    if done.returncode != 0:
+        error = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"phase": phase, "error": error}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def describe(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"{r['phase']:<12} failed: {r['error']}"
     rate = r["lines"] / r["seconds"]
     parts = [f"{r['phase']:<12} {r['lines']:>9,} lines in {r['seconds']:7.1f} s = {rate:>9,.0f} lines/s"]
     if "cpu_seconds" in r:
@@ -223,9 +243,12 @@ def describe(r: dict[str, Any]) -> str:
 
 
 def markdown(results: list[dict[str, Any]], log: Path, calibration: float, command: str) -> str:
-    by = {r["phase"]: r for r in results}
+    by = {r["phase"]: r for r in results if "error" not in r}
     rows = []
     for r in results:
+        if "error" in r:
+            rows.append(f"| {r['phase']} | - | - | - | - | - | - | failed: {r['error']} |")
+            continue
         rate = r["lines"] / r["seconds"]
         cpu = f"{r['lines'] / r['cpu_seconds']:,.0f}" if "cpu_seconds" in r else "-"
         edges = (
@@ -285,6 +308,7 @@ def main() -> None:
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, from {', '.join(PHASES)}")
     parser.add_argument("--naive-lines", type=int, default=10_000)
+    parser.add_argument("--ladybug-lines", type=int, default=100_000)
     parser.add_argument("--write-results", action="store_true", help="write bench/RESULTS.md")
     parser.add_argument("--child", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -302,15 +326,22 @@ def main() -> None:
     calibration = calibrate()
     results = []
     for phase in phases:
-        fraction = {"parse-small": 10, "parse-half": 2}.get(phase, 1)
-        log = args.log if fraction == 1 else prefix(args.log, data_lines(args.log) // fraction)
+        total = data_lines(args.log)
+        lines = {"parse-small": total // 10, "parse-half": total // 2, "ladybug": min(total, args.ladybug_lines)}
+        log = prefix(args.log, lines[phase]) if lines.get(phase, total) < total else args.log
         result = run_phase(phase, log, args.naive_lines)
         print(describe(result), flush=True)
         results.append(result)
     if args.write_results:
-        command = "python bench/ingest_zeek_dns.py --write-results" + (
-            f" --phases {args.phases}" if args.phases != ",".join(PHASES) else ""
+        # Phases run at other times (e.g. --phases parse) are kept: each run replaces only its own phases.
+        store = HERE / "out" / "results.json"
+        earlier = json.loads(store.read_text()) if store.exists() else []
+        ran = {r["phase"] for r in results}
+        results = sorted(
+            [r for r in earlier if r["phase"] not in ran] + results, key=lambda r: PHASES.index(r["phase"])
         )
+        store.write_text(json.dumps(results, indent=1))
+        command = "python bench/ingest_zeek_dns.py --write-results"
         (HERE / "RESULTS.md").write_text(markdown(results, args.log, calibration, command), encoding="utf-8")
 
 

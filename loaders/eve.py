@@ -41,7 +41,7 @@ from graphpivot.model import Record, Reject
 DNS_PORTS = frozenset({53, 5353, 5355})
 
 
-def read_eve(paths: Iterable[Path], *, network: Network, max_pending: int = 50_000) -> Iterator[Record]:
+def read_eve(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
     """Every record of a set of EVE files; bad lines become rejects, other event types a note."""
     obs = Observations(max_pending=max_pending)
     eve = EveMapper(Telemetry(network, obs))

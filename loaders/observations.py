@@ -63,7 +63,7 @@ class Observations:
     """Pending edges and nodes of one window; ``flush`` emits and forgets them."""
 
     def __init__(
-        self, *, max_pending: int = 50_000, props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None
+        self, *, max_pending: int = 100_000, props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None
     ) -> None:
         self.max_pending = max_pending
         # label -> properties of a node of that label known outside the window (e.g. a Host's asset data)

@@ -101,7 +101,7 @@ def read_proxy(
     *,
     network: Network,
     columns: Mapping[str, str] | None = None,
-    max_pending: int = 50_000,
+    max_pending: int = 100_000,
 ) -> Iterator[Record]:
     """Every record of a set of proxy logs in one format; lines that do not parse become rejects."""
     if fmt not in FORMATS:

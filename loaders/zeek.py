@@ -140,7 +140,7 @@ MARKS = {
 ORDER = {"files": 0, "x509": 1}
 
 
-def read_zeek(paths: Iterable[Path], *, network: Network, max_pending: int = 50_000) -> Iterator[Record]:
+def read_zeek(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
     """Every record of a set of Zeek logs (see the module doc); bad lines become rejects."""
     obs = Observations(max_pending=max_pending)
     zeek = ZeekMapper(Telemetry(network, obs), CertIndex())

@@ -20,21 +20,100 @@ import zlib
 from itertools import accumulate
 from pathlib import Path
 
-FIELDS = (
-    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id rtt query qclass qclass_name qtype qtype_name "
-    "rcode rcode_name AA TC RD RA Z answers TTLs rejected"
-).split()
-TYPES = (
-    "time string addr port addr port enum count interval string count string count string count string "
-    "bool bool bool bool count vector[string] vector[interval] bool"
-).split()
-HUBS = (
-    "google.com googleapis.com gstatic.com microsoft.com windowsupdate.com office.com live.com bing.com apple.com "
-    "icloud.com amazon.com amazonaws.com cloudfront.net akamaiedge.net akamaized.net facebook.com fbcdn.net "
-    "twitter.com linkedin.com yahoo.com doubleclick.net googlesyndication.com adnxs.com cloudflare.com github.com "
-    "githubusercontent.com slack.com zoom.us salesforce.com okta.com dropbox.com sharepoint.com azureedge.net "
-    "msedge.net trafficmanager.net youtube.com ytimg.com wikipedia.org mozilla.org digicert.com"
-).split()
+FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "trans_id",
+    "rtt",
+    "query",
+    "qclass",
+    "qclass_name",
+    "qtype",
+    "qtype_name",
+    "rcode",
+    "rcode_name",
+    "AA",
+    "TC",
+    "RD",
+    "RA",
+    "Z",
+    "answers",
+    "TTLs",
+    "rejected",
+]
+TYPES = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "addr",
+    "port",
+    "enum",
+    "count",
+    "interval",
+    "string",
+    "count",
+    "string",
+    "count",
+    "string",
+    "count",
+    "string",
+    "bool",
+    "bool",
+    "bool",
+    "bool",
+    "count",
+    "vector[string]",
+    "vector[interval]",
+    "bool",
+]
+HUBS = [
+    "google.com",
+    "googleapis.com",
+    "gstatic.com",
+    "microsoft.com",
+    "windowsupdate.com",
+    "office.com",
+    "live.com",
+    "bing.com",
+    "apple.com",
+    "icloud.com",
+    "amazon.com",
+    "amazonaws.com",
+    "cloudfront.net",
+    "akamaiedge.net",
+    "akamaized.net",
+    "facebook.com",
+    "fbcdn.net",
+    "twitter.com",
+    "linkedin.com",
+    "yahoo.com",
+    "doubleclick.net",
+    "googlesyndication.com",
+    "adnxs.com",
+    "cloudflare.com",
+    "github.com",
+    "githubusercontent.com",
+    "slack.com",
+    "zoom.us",
+    "salesforce.com",
+    "okta.com",
+    "dropbox.com",
+    "sharepoint.com",
+    "azureedge.net",
+    "msedge.net",
+    "trafficmanager.net",
+    "youtube.com",
+    "ytimg.com",
+    "wikipedia.org",
+    "mozilla.org",
+    "digicert.com",
+]
 TLDS = ["com", "net", "org", "io", "de", "co.uk", "ru", "cn", "info", "xyz", "top", "at", "fr", "nl", "online"]
 QTYPES = [
     ("A", 1, 62),
@@ -83,6 +162,34 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
             return rng.choices(hub_names, cum_weights=hub_w)[0]
         return rng.choices(tail, cum_weights=tail_w)[0]
 
+    def answers_for(query: str, qtype_name: str) -> list[str]:
+        hub = query if query in pools else query.split(".", 1)[1]
+        if hub in pools and qtype_name in ("A", "AAAA", "HTTPS"):
+            crc = zlib.crc32(query.encode())
+            chain = [f"{query.replace('.', '-')}.edgekey.net", f"e{crc % 9999}.a.akamaiedge.net"]
+            ips = rng.sample(pools[hub], k=min(len(pools[hub]), rng.randint(1, 4)))
+            if qtype_name == "AAAA":  # the same pool, as IPv6
+                ips = [f"2600:1400:{HUBS.index(hub):x}::{ip.rsplit('.', 1)[1]}" for ip in ips]
+            return (chain if crc % 2 else []) + ips  # half the hub names sit behind a stable CDN chain
+        if hub in pools and qtype_name == "MX":
+            return [f"mx{n}.{hub}" for n in range(1, 3)]
+        if qtype_name == "A" and query in tail_ips:
+            return [tail_ips[query]]
+        return ["TXT 42 v=spf1 include:_spf.example.net ~all"] if qtype_name == "TXT" else []
+
+    def question(client: str, qtype_name: str) -> tuple[str, list[str], int | None, str | None]:
+        """The name a client asks for, the answers and the response code."""
+        if qtype_name == "PTR":
+            query = f"{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.10.in-addr.arpa"
+            return query, [f"host-{rng.randint(1, 999)}.corp.example"], 0, "NOERROR"
+        if rng.random() < 0.03:  # DGA-like NXDOMAIN names
+            return f"{_word(rng, 10, 18)}.{rng.choice(TLDS)}", [], 3, "NXDOMAIN"
+        working = working_sets.get(client)
+        if working is None:
+            working = working_sets[client] = [pick() for _ in range(rng.randint(30, 300))]
+        query = rng.choice(working) if rng.random() < 0.85 else pick()
+        return query, answers_for(query, qtype_name), 0, "NOERROR"
+
     ts = 1_714_521_600.0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
@@ -94,34 +201,7 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
             ts += rng.expovariate(12.0)
             client = rng.choices(hosts, cum_weights=host_w)[0]
             qtype_name, qtype, _ = rng.choices(QTYPES, cum_weights=qtype_w)[0]
-            answers: list[str] = []
-            rcode, rcode_name = 0, "NOERROR"
-            if qtype_name == "PTR":
-                query = f"{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.10.in-addr.arpa"
-                answers = [f"host-{rng.randint(1, 999)}.corp.example"]
-            elif rng.random() < 0.03:  # DGA-like NXDOMAIN names
-                query = f"{_word(rng, 10, 18)}.{rng.choice(TLDS)}"
-                rcode, rcode_name = 3, "NXDOMAIN"
-            else:
-                working = working_sets.get(client)
-                if working is None:
-                    working = working_sets[client] = [pick() for _ in range(rng.randint(30, 300))]
-                query = rng.choice(working) if rng.random() < 0.85 else pick()
-                hub = query if query in pools else query.split(".", 1)[1]
-                if hub in pools and qtype_name in ("A", "AAAA", "HTTPS"):
-                    crc = zlib.crc32(query.encode())
-                    if crc % 2:  # half the hub names sit behind a stable CDN chain
-                        answers += [f"{query.replace('.', '-')}.edgekey.net", f"e{crc % 9999}.a.akamaiedge.net"]
-                    ips = rng.sample(pools[hub], k=min(len(pools[hub]), rng.randint(1, 4)))
-                    if qtype_name == "AAAA":  # the same pool, as IPv6
-                        ips = [f"2600:1400:{HUBS.index(hub):x}::{ip.rsplit('.', 1)[1]}" for ip in ips]
-                    answers += ips
-                elif hub in pools and qtype_name == "MX":
-                    answers = [f"mx{n}.{hub}" for n in range(1, 3)]
-                elif qtype_name == "A" and query in tail_ips:
-                    answers = [tail_ips[query]]
-                elif qtype_name == "TXT":
-                    answers = ["TXT 42 v=spf1 include:_spf.example.net ~all"]
+            query, answers, rcode, rcode_name = question(client, qtype_name)
             if rng.random() < 0.02:
                 answers, rcode, rcode_name = [], None, None  # no response seen
             record = {

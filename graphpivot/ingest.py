@@ -18,13 +18,19 @@ from typing import IO, Any
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.merge import merge_into
-from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
+from graphpivot.model import Edge, Node, Note, Progress, Record, Reject, Skipped, entity
 from graphpivot.schema import NODES, RELS
 from graphpivot.store.base import GraphStore
 from graphpivot.webservices import WebServiceIndex, link_edge
 
 MAX_REJECTS_KEPT = 1000
 RAW_CUT = 300
+# A batch is written once it holds batch_size items and the next record starts a new group
+# (a Node after an Edge), so a loader's nodes stay in the batch of the edges that follow them
+# and need no re-validation; MAX_PENDING caps a batch when a stream never starts a new group.
+MAX_PENDING = 200_000
+_NODE_PROPS = {label: frozenset(p.name for p in spec.props) for label, spec in NODES.items()}
+_REL_PROPS = {rel: frozenset(p.name for p in spec.props) for rel, spec in RELS.items()}
 
 
 @dataclass
@@ -92,6 +98,7 @@ class Ingestor:
         if web_services is None:
             web_services = WebServiceIndex.from_store(store) if store is not None else WebServiceIndex()
         self._services = web_services
+        self._after_edge = False
 
     # ------------------------------------------------------------ intake
     def run(self, records: Iterable[Record]) -> LoadSummary:
@@ -108,10 +115,14 @@ class Ingestor:
         return self.summary
 
     def add(self, record: Record) -> None:
-        """Take one record; flushes when the batch is full."""
+        """Take one record; flushes when the batch is full and a new group of nodes begins."""
         if isinstance(record, Node):
+            if len(self._nodes) + len(self._edges) >= self.batch_size and (self._after_edge or not self._edges):
+                self.flush()
+            self._after_edge = False
             self._add_node(record)
         elif isinstance(record, Edge):
+            self._after_edge = True
             self._add_edge(record)
         elif isinstance(record, Reject):
             self._reject(record)
@@ -124,8 +135,11 @@ class Ingestor:
             if self._on_progress:
                 self._on_progress(record)
             return
+        elif isinstance(record, Note):
+            self.summary.notes.append(record.text)
+            return
         self.summary.records += 1
-        if len(self._nodes) + len(self._edges) >= self.batch_size:
+        if len(self._nodes) + len(self._edges) >= MAX_PENDING:
             self.flush()
 
     def _reject(self, reject: Reject) -> None:
@@ -156,7 +170,7 @@ class Ingestor:
             merge_into(pending, props, spec.props)
         if from_edge:
             return
-        unknown = set(props) - {p.name for p in spec.props}
+        unknown = props.keys() - _NODE_PROPS[node.label]
         if unknown:
             raise ValueError(f"unknown {node.label} properties: {sorted(unknown)}")
 
@@ -193,7 +207,7 @@ class Ingestor:
         slot = (edge.type, edge.src_label, edge.src_key, edge.dst_label, edge.dst_key)
         pending = self._edges.get(slot)
         if pending is None:
-            unknown = set(props) - {p.name for p in spec.props}
+            unknown = props.keys() - _REL_PROPS[edge.type]
             if unknown:
                 raise ValueError(f"unknown {edge.type} properties: {sorted(unknown)}")
             self._edges[slot] = dict(props)

@@ -27,8 +27,22 @@ def merge_value(rule: Merge, old: Any, new: Any) -> Any:
     return new
 
 
+_INDEX: dict[int, tuple[Iterable[Prop], dict[str, Prop]]] = {}
+
+
+def _by_name(props: Iterable[Prop]) -> dict[str, Prop]:
+    """``props`` by name, kept per props object (the schema's are module constants)."""
+    entry = _INDEX.get(id(props))
+    if entry is None or entry[0] is not props:
+        entry = (props, {p.name: p for p in props})
+        _INDEX[id(props)] = entry
+    return entry[1]
+
+
 def merge_into(target: dict[str, Any], incoming: dict[str, Any], props: Iterable[Prop]) -> None:
-    """Merge ``incoming`` into ``target`` in place, property by property."""
-    for prop in props:
-        if prop.name in incoming:
-            target[prop.name] = merge_value(prop.merge, target.get(prop.name), incoming[prop.name])
+    """Merge ``incoming`` into ``target`` in place, property by property (names not in ``props`` are ignored)."""
+    index = _by_name(props)
+    for name, value in incoming.items():
+        prop = index.get(name)
+        if prop is not None:
+            target[name] = merge_value(prop.merge, target.get(name), value)

@@ -3,8 +3,8 @@
 Every entity is a pydantic model whose ``key`` is made canonical on validation
 (see :mod:`graphpivot.canonical`); its fields are the node properties both
 engines store (:mod:`graphpivot.schema` derives the tables from them). Loaders
-yield :class:`Node`, :class:`Edge`, :class:`Reject` and :class:`Progress`
-records; nothing here talks to a database.
+yield :class:`Node`, :class:`Edge`, :class:`Reject`, :class:`Progress` and
+:class:`Note` records; nothing here talks to a database.
 """
 
 from __future__ import annotations
@@ -73,7 +73,14 @@ class Skipped:
     count: int = 1
 
 
-Record = Node | Edge | Reject | Progress | Skipped
+@dataclass(slots=True)
+class Note:
+    """A free-text line for the load summary, e.g. which log types a loader did not model."""
+
+    text: str
+
+
+Record = Node | Edge | Reject | Progress | Skipped | Note
 
 # ---------------------------------------------------------------- entities
 

@@ -153,11 +153,14 @@ RELS: dict[str, RelSpec] = {
         ),
         _rel(
             "CONNECTED_TO",
-            [("Host", "IP")],
+            # (Host)->(Domain): a connection known by server name only (TLS SNI), not by address.
+            [("Host", "IP"), ("Host", "Domain")],
             *_BYTES,
             _PORTS,
             _p("protocols", PropType.STRING_LIST, Merge.UNION),
             _SIGNATURES,
+            # "outbound" when the host opened the connection, "inbound" when the peer did.
+            _p("directions", PropType.STRING_LIST, Merge.UNION),
         ),
         _rel(
             "REQUESTED",

@@ -85,4 +85,3 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStor
     neo = _require_neo4j(neo4j_store)
     neo.clear()
     yield neo
-

@@ -62,4 +62,4 @@ def ioc(
     )
 
 
-from graphpivot.cli import load_intel, load_noise  # noqa: E402, F401  (register their commands)
+from graphpivot.cli import load_intel, load_noise, load_telemetry  # noqa: E402, F401  (register their commands)

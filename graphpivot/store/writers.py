@@ -134,9 +134,11 @@ def ladybug_node_copy(label: str, names: frozenset[str]) -> str:
 
 
 def ladybug_edge_update(rel: str, src: str, dst: str, names: frozenset[str]) -> str:
+    # Look the source up by key, then expand its edges: matching the whole pattern at once lets
+    # the planner hash-join over the relationship table, which exhausts the buffer pool on big graphs.
     sets = set_clause(LADYBUG, "e", _selected(RELS[rel].props, names))
     return (
-        f"LOAD FROM $batch MATCH (a:{src} {{key: r_src}})-[e:{rel}]->(b:{dst} {{key: r_dst}})"
+        f"LOAD FROM $batch MATCH (a:{src} {{key: r_src}}) MATCH (a)-[e:{rel}]->(b:{dst}) WHERE b.key = r_dst"
         + (f" SET {sets}" if sets else "")
         + " RETURN a.key, b.key"
     )

@@ -1,0 +1,206 @@
+"""Telemetry facts folded for one window of lines, then emitted as node and edge records.
+
+Logs repeat themselves (a host asks for the same name thousands of times), so
+telemetry loaders fold each line into the pending edge of its endpoints with the
+schema's merge rules (min/max times, summed counts and bytes, unions of small
+lists) and emit every distinct edge once per window. Records come out in small
+groups, the endpoint nodes of a group right before its edges (with canonical
+properties derived once per key), which keeps the ingest path from validating
+every endpoint again. Memory is bounded by the window, not by the file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from graphpivot.canonical import public_suffix, registered_domain
+from graphpivot.model import Edge, Node, Record, entity
+from graphpivot.schema import RELS, Merge
+
+EdgeKey = tuple[str, str, str, str, str]
+NodeKey = tuple[str, str]
+
+# Distinct values one list property (ports, user agents, ...) keeps per edge and window.
+LIST_CAP = 32
+# Edges per emitted group; with their nodes well under the ingest batch size, so a group is never split.
+GROUP = 1000
+# Labels whose remaining properties follow from the key alone.
+_DERIVED_LABELS = frozenset({"Domain", "IP", "URL", "Fingerprint"})
+_SUM_PROPS = {
+    rel: frozenset(p.name for p in spec.props if p.merge is Merge.SUM and p.name != "count")
+    for rel, spec in RELS.items()
+}
+
+
+@lru_cache(maxsize=65_536)
+def derived_props(label: str, key: str) -> dict[str, Any]:
+    """Properties the entity model derives from a canonical key (``registered_domain``, ``is_global``, ...).
+
+    Domains and IPs, the bulk of telemetry, are derived here directly (the unit
+    tests hold this to the entity model); other labels go through the model.
+    """
+    if label == "Domain":
+        registered = registered_domain(key)
+        props = {"registered_domain": registered, "tld": public_suffix(key), "is_registered": registered == key}
+        return {k: v for k, v in props.items() if v is not None}
+    if label == "IP":
+        address = ipaddress.ip_address(key)
+        return {"version": address.version, "is_global": address.is_global}
+    return entity(label, key).props
+
+
+@lru_cache(maxsize=65_536)
+def parent_domains(name: str) -> tuple[str, ...]:
+    """The ``SUBDOMAIN_OF`` chain the ingest path links a name to, nearest parent first."""
+    labels = name.split(".")
+    return tuple(".".join(labels[i:]) for i in range(1, len(labels) - 1))
+
+
+class Observations:
+    """Pending edges and nodes of one window; ``flush`` emits and forgets them."""
+
+    def __init__(
+        self, *, max_pending: int = 100_000, props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None
+    ) -> None:
+        self.max_pending = max_pending
+        # label -> properties of a node of that label known outside the window (e.g. a Host's asset data)
+        self.props_of = props_of or {}
+        self._edges: dict[EdgeKey, list[Any]] = {}
+        self._nodes: dict[NodeKey, list[Any]] = {}
+
+    @property
+    def full(self) -> bool:
+        """True when the window holds ``max_pending`` distinct edges and should be flushed."""
+        return len(self._edges) >= self.max_pending
+
+    def node(self, label: str, key: str, props: dict[str, Any] | None = None, ts: int | None = None) -> None:
+        """Note a node with explicit properties (latest value wins) and, optionally, a time it was seen."""
+        slot = self._nodes.get((label, key))
+        if slot is None:
+            self._nodes[(label, key)] = slot = [{}, ts, ts]
+        elif ts is not None:
+            _widen(slot, ts, ts)
+        if props:
+            slot[0].update((k, v) for k, v in props.items() if v is not None)
+
+    def node_once(self, label: str, key: str, props: dict[str, Any]) -> None:
+        """Note a node's properties unless the window already has them (cheap for per-line calls)."""
+        if (label, key) not in self._nodes:
+            self._nodes[(label, key)] = [dict(props), None, None]
+
+    def edge(
+        self, rel: str, src_label: str, src: str, dst_label: str, dst: str, ts: int, count: int = 1, **extra: Any
+    ) -> None:
+        """Fold one observation of an edge: times widen, ``count`` and byte props add up, list props unite.
+
+        List properties take a single value or a list of values; ``None`` values are ignored.
+        """
+        slot = (rel, src_label, src, dst_label, dst)
+        acc = self._edges.get(slot)
+        if acc is None:
+            self._edges[slot] = acc = [ts, ts, count, {}]
+        else:
+            if ts < acc[0]:
+                acc[0] = ts
+            elif ts > acc[1]:
+                acc[1] = ts
+            acc[2] += count
+        if extra:
+            bag = acc[3]
+            sums = _SUM_PROPS[rel]
+            for name, value in extra.items():
+                if value is None:
+                    continue
+                if name in sums:
+                    bag[name] = bag.get(name, 0) + value
+                    continue
+                seen = bag.get(name)
+                if seen is None:
+                    bag[name] = seen = {}
+                for item in value if isinstance(value, list) else (value,):
+                    if len(seen) < LIST_CAP:
+                        seen[item] = None
+
+    def flush(self) -> Iterator[Record]:
+        """Emit the window: groups of endpoint nodes followed by their edges, then nodes without edges."""
+        edges, self._edges = self._edges, {}
+        nodes, self._nodes = self._nodes, {}
+        for (_rel, src_label, src, dst_label, dst), acc in edges.items():
+            for node in ((src_label, src), (dst_label, dst)):
+                slot = nodes.get(node)
+                if slot is None:
+                    nodes[node] = [{}, acc[0], acc[1]]
+                else:
+                    _widen(slot, acc[0], acc[1])
+        for (label, key), slot in list(nodes.items()):
+            if label == "Domain" and slot[1] is not None:
+                for parent in parent_domains(key):
+                    _seen(nodes, ("Domain", parent), slot[1], slot[2])
+        records: dict[NodeKey, Node] = {}  # each node's record, built once per window
+        items = list(edges.items())
+        for start in range(0, len(items), GROUP):
+            group = items[start : start + GROUP]
+            wanted: dict[NodeKey, None] = {}  # insertion order puts parent domains before their subdomains
+            for (_rel, src_label, src, dst_label, dst), _acc in group:
+                if src_label == "Domain":
+                    _want_domain(wanted, src)
+                else:
+                    wanted[(src_label, src)] = None
+                if dst_label == "Domain":
+                    _want_domain(wanted, dst)
+                else:
+                    wanted[(dst_label, dst)] = None
+            for node in wanted:
+                record = records.get(node)
+                if record is None:
+                    records[node] = record = self._node_record(node[0], node[1], nodes[node])
+                yield Node(record.label, record.key, dict(record.props))
+            for (rel, src_label, src, dst_label, dst), acc in group:
+                yield Edge(rel, src_label, src, dst_label, dst, _edge_props(acc))
+        for node, slot in nodes.items():
+            if node not in records:
+                yield self._node_record(node[0], node[1], slot)
+
+    def _node_record(self, label: str, key: str, slot: list[Any]) -> Node:
+        props = dict(derived_props(label, key)) if label in _DERIVED_LABELS else {}
+        known = self.props_of.get(label)
+        if known is not None:
+            props.update(known(key))
+        props.update(slot[0])
+        if slot[1] is not None:
+            props["first_seen"] = slot[1]
+            props["last_seen"] = slot[2]
+        return Node(label, key, props)
+
+
+def _widen(slot: list[Any], first: int, last: int) -> None:
+    if slot[1] is None or first < slot[1]:
+        slot[1] = first
+    if slot[2] is None or last > slot[2]:
+        slot[2] = last
+
+
+def _seen(nodes: dict[NodeKey, list[Any]], node: NodeKey, first: int, last: int) -> None:
+    slot = nodes.get(node)
+    if slot is None:
+        nodes[node] = [{}, first, last]
+    else:
+        _widen(slot, first, last)
+
+
+def _want_domain(wanted: dict[NodeKey, None], name: str) -> None:
+    if ("Domain", name) in wanted:
+        return
+    for parent in reversed(parent_domains(name)):
+        wanted[("Domain", parent)] = None
+    wanted[("Domain", name)] = None
+
+
+def _edge_props(acc: list[Any]) -> dict[str, Any]:
+    props: dict[str, Any] = {"first_seen": acc[0], "last_seen": acc[1], "count": acc[2]}
+    for name, value in acc[3].items():
+        props[name] = list(value) if isinstance(value, dict) else value
+    return props

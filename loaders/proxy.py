@@ -1,0 +1,377 @@
+"""Web proxy logs: Squid native ``access.log``, Blue Coat ProxySG (W3C ELFF), CSV or JSON lines with a column map.
+
+A proxy's client is an internal host by definition, named by its asset when
+the inventory knows the address. Every request becomes
+``(Host)-[:REQUESTED {bytes_out, bytes_in, methods, statuses, user_agents}]->(URL)``
+and ``(URL)-[:ON_HOST]->(Domain|IP)``; a ``CONNECT host:port`` tunnel is the
+URL ``https://host:port/`` with method ``CONNECT``.
+
+* ``squid``: ``time elapsed client code/status bytes method URL ident hierarchy/peer type``
+  (10 fields, more are ignored); ``bytes`` is what went to the client (``bytes_in``).
+* ``bluecoat``: the ``#Fields:`` directive names the columns; without one, the
+  ProxySG ``main`` format is assumed (extra trailing fields ignored).
+  ``cs-bytes`` is ``bytes_out``, ``sc-bytes`` is ``bytes_in``; times are UTC.
+* ``csv`` / ``jsonl``: columns (or JSON keys, dotted for nesting) named by
+  ``columns`` (``{"client": "src", ...}``) or recognised by common names; the
+  fields are ``time`` (epoch s/ms/us or ISO 8601), ``client``, ``url`` or
+  ``host`` (+ ``scheme``, ``port``, ``path``, ``query``), ``method``, ``status``,
+  ``bytes_out``, ``bytes_in``, ``user_agent``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from graphpivot.canonical import InvalidValue
+from graphpivot.loaders.network import Network
+from graphpivot.loaders.observations import Observations
+from graphpivot.loaders.telemetry import Telemetry, connect_url, http_url
+from graphpivot.loaders.textio import read_lines
+from graphpivot.model import Record, Reject
+
+FORMATS = ("squid", "bluecoat", "csv", "jsonl")
+BLUECOAT_MAIN = (
+    "date",
+    "time",
+    "time-taken",
+    "c-ip",
+    "sc-status",
+    "s-action",
+    "sc-bytes",
+    "cs-bytes",
+    "cs-method",
+    "cs-uri-scheme",
+    "cs-host",
+    "cs-uri-port",
+    "cs-uri-path",
+    "cs-uri-query",
+    "cs-username",
+    "cs-auth-group",
+    "s-hierarchy",
+    "s-supplier-name",
+    "rs(Content-Type)",
+    "cs(Referer)",
+    "cs(User-Agent)",
+    "sc-filter-result",
+    "cs-categories",
+    "x-virus-id",
+    "s-ip",
+)
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "time": ("time", "timestamp", "ts", "datetime", "date_time", "@timestamp", "event_time"),
+    "client": ("client", "client_ip", "src_ip", "source_ip", "c-ip", "ip_src_addr", "src", "source.ip"),
+    "url": ("url", "request_url", "full_url", "cs-uri", "url.original"),
+    "scheme": ("scheme", "cs-uri-scheme", "protocol"),
+    "host": ("host", "hostname", "domain", "cs-host", "dest_host", "url.domain"),
+    "port": ("port", "cs-uri-port", "dest_port", "url.port"),
+    "path": ("path", "uri_path", "cs-uri-path", "url.path"),
+    "query": ("query", "uri_query", "cs-uri-query", "url.query"),
+    "method": ("method", "http_method", "request_method", "cs-method", "http.request.method"),
+    "status": ("status", "status_code", "http_status", "code", "sc-status", "http.response.status_code"),
+    "bytes_out": ("bytes_out", "cs-bytes", "request_bytes", "sent_bytes", "http.request.bytes"),
+    "bytes_in": ("bytes_in", "sc-bytes", "response_bytes", "received_bytes", "http.response.bytes"),
+    "user_agent": ("user_agent", "useragent", "http_user_agent", "cs(user-agent)", "user_agent.original"),
+}
+
+
+@dataclass
+class Request:
+    """One proxy log line, parsed."""
+
+    ts: int
+    client: str
+    url: str
+    method: str | None = None
+    status: int | None = None
+    bytes_out: int | None = None
+    bytes_in: int | None = None
+    user_agent: str | None = None
+
+
+def read_proxy(
+    paths: Iterable[Path],
+    fmt: str,
+    *,
+    network: Network,
+    columns: Mapping[str, str] | None = None,
+    max_pending: int = 100_000,
+) -> Iterator[Record]:
+    """Every record of a set of proxy logs in one format; lines that do not parse become rejects."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown proxy log format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    check_columns(columns or {})
+    obs = Observations(max_pending=max_pending)
+    tm = Telemetry(network, obs)
+    for path in paths:
+        for item in _requests(path, fmt, columns or {}):
+            if isinstance(item, Request):
+                host = tm.host(item.client, always=True)
+                assert host is not None
+                tm.requested(
+                    host,
+                    item.url,
+                    item.ts,
+                    method=item.method,
+                    status=item.status,
+                    bytes_out=item.bytes_out,
+                    bytes_in=item.bytes_in,
+                    user_agent=item.user_agent,
+                )
+                if obs.full:
+                    yield from obs.flush()
+            else:
+                yield item
+        yield from tm.notes(f"{path} ({fmt})")
+    yield from obs.flush()
+
+
+def _requests(path: Path, fmt: str, columns: Mapping[str, str]) -> Iterator[Request | Record]:
+    """Parsed requests and rejects of one file; a request whose URL is invalid is rejected here too."""
+    name = str(path)
+    parse: Callable[[str], Request | None]
+    if fmt == "squid":
+        parse = _squid
+    elif fmt == "bluecoat":
+        parse = _Bluecoat().line
+    else:
+        parse = (_Csv(columns) if fmt == "csv" else _JsonLines(columns)).line
+    for item in read_lines(path):
+        if not isinstance(item, tuple):
+            yield item
+            continue
+        lineno, text = item
+        if not text.strip():
+            continue
+        try:
+            request = parse(text)
+            if request is not None:
+                yield request
+        except (ValueError, InvalidValue) as exc:
+            yield Reject(name, lineno, str(exc), text)
+
+
+# ------------------------------------------------------------------ Squid
+
+
+def _squid(text: str) -> Request:
+    parts = text.split()
+    if len(parts) < 10:
+        raise ValueError(
+            f"not a Squid native access.log line: {len(parts)} fields, expected 10 "
+            "(time elapsed client code/status bytes method URL ident hierarchy/peer type)"
+        )
+    stamp, _elapsed, client, code, size, method, url = parts[:7]
+    try:
+        ts = int(float(stamp))
+    except ValueError:
+        raise ValueError(f"not a Squid native access.log line: time {stamp!r} is not epoch seconds") from None
+    _, _, status = code.rpartition("/")
+    return Request(
+        ts,
+        client,
+        connect_url(url) if method == "CONNECT" else url,
+        method=method,
+        status=_int(status, "status"),
+        bytes_in=_int(size, "bytes"),
+    )
+
+
+# ------------------------------------------------------------------ Blue Coat
+
+
+class _Bluecoat:
+    """W3C ELFF lines; ``#Fields:`` sets the columns (ProxySG ``main`` format until one appears)."""
+
+    def __init__(self) -> None:
+        self.fields: list[str] = list(BLUECOAT_MAIN)
+        self.declared = False
+
+    def line(self, text: str) -> Request | None:
+        if text.startswith("#"):
+            directive, _, value = text.partition(":")
+            if directive.strip().lower() == "#fields":
+                self.fields = value.split()
+                self.declared = True
+            return None
+        values = next(csv.reader([text], delimiter=" ", quotechar='"'))
+        if len(values) < len(self.fields) or (self.declared and len(values) != len(self.fields)):
+            where = "#Fields" if self.declared else "the ProxySG main format"
+            raise ValueError(f"{len(values)} fields, {where} has {len(self.fields)}")
+        row = {f.lower(): (None if v in ("-", "") else v) for f, v in zip(self.fields, values, strict=False)}
+        client = row.get("c-ip")
+        if row.get("date") is None or row.get("time") is None or client is None:
+            raise ValueError("line lacks date, time or c-ip")
+        ts = _time(f"{row['date']}T{row['time']}")
+        method = row.get("cs-method")
+        host = row.get("cs-host")
+        if host is None:
+            raise ValueError("line lacks cs-host")
+        port = _int(row.get("cs-uri-port"), "cs-uri-port")
+        if method == "CONNECT":
+            url = connect_url(host if port is None else f"{host}:{port}")
+        else:
+            target = (row.get("cs-uri-path") or "/") + (row.get("cs-uri-query") or "")
+            url = http_url((row.get("cs-uri-scheme") or "http").lower(), host, port, target)
+        return Request(
+            ts,
+            client,
+            url,
+            method=method,
+            status=_int(row.get("sc-status"), "sc-status"),
+            bytes_out=_int(row.get("cs-bytes"), "cs-bytes"),
+            bytes_in=_int(row.get("sc-bytes"), "sc-bytes"),
+            user_agent=row.get("cs(user-agent)"),
+        )
+
+
+# ------------------------------------------------------------------ CSV and JSON lines
+
+
+def check_columns(columns: Mapping[str, str]) -> None:
+    """Raise ``ValueError`` naming any mapped field that is not a request field."""
+    unknown = set(columns) - set(FIELD_ALIASES)
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(sorted(unknown))} in the column mapping; known: {', '.join(FIELD_ALIASES)}"
+        )
+
+
+class _Mapped:
+    """Rows with named fields, mapped to request fields by ``columns`` or by common names."""
+
+    def __init__(self, columns: Mapping[str, str]) -> None:
+        self.columns = dict(columns)
+
+    def source_of(self, field: str, names: Iterable[str]) -> str | None:
+        """The input column/key that feeds ``field``."""
+        if field in self.columns:
+            return self.columns[field]
+        lowered = {n.lower(): n for n in names}
+        return next((lowered[a] for a in FIELD_ALIASES[field] if a in lowered), None)
+
+    def request(self, get: Callable[[str], Any], names: Iterable[str]) -> Request:
+        names = list(names)
+        values = {f: _blank(get(src)) for f in FIELD_ALIASES if (src := self.source_of(f, names)) is not None}
+        if values.get("time") is None or values.get("client") is None:
+            raise ValueError("row lacks a time or client value (map them with --columns time=...,client=...)")
+        method = _str(values.get("method"))
+        url = _str(values.get("url"))
+        host = _str(values.get("host"))
+        port = _int(values.get("port"), "port")
+        authority = url or host
+        if method == "CONNECT" and authority:
+            url = connect_url(authority if port is None or ":" in authority else f"{authority}:{port}")
+        elif url is None:
+            if host is None:
+                raise ValueError("row has neither a url nor a host value")
+            query = _str(values.get("query")) or ""
+            target = (_str(values.get("path")) or "/") + (query if not query or query.startswith("?") else "?" + query)
+            url = http_url(_str(values.get("scheme")) or "http", host, port, target)
+        return Request(
+            _time(values["time"]),
+            str(values["client"]),
+            url,
+            method=method,
+            status=_int(values.get("status"), "status"),
+            bytes_out=_int(values.get("bytes_out"), "bytes_out"),
+            bytes_in=_int(values.get("bytes_in"), "bytes_in"),
+            user_agent=_str(values.get("user_agent")),
+        )
+
+
+class _Csv(_Mapped):
+    def __init__(self, columns: Mapping[str, str]) -> None:
+        super().__init__(columns)
+        self.header: list[str] | None = None
+
+    def line(self, text: str) -> Request | None:
+        values = next(csv.reader(io.StringIO(text)))
+        if self.header is None:
+            self.header = [v.strip() for v in values]
+            missing = [c for c in self.columns.values() if c not in self.header]
+            if missing:
+                raise ValueError(f"CSV header lacks mapped column(s) {', '.join(missing)}")
+            return None
+        if len(values) != len(self.header):
+            raise ValueError(f"{len(values)} columns, the header has {len(self.header)}")
+        row = dict(zip(self.header, values, strict=True))
+        return self.request(row.get, self.header)
+
+
+class _JsonLines(_Mapped):
+    def line(self, text: str) -> Request:
+        try:
+            record = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"invalid JSON: {exc}") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"expected a JSON object, found {type(record).__name__}")
+        return self.request(lambda key: _dig(record, key), _keys(record))
+
+
+def _dig(record: dict[str, Any], key: str) -> Any:
+    if key in record:
+        return record[key]
+    node: Any = record
+    for part in key.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _keys(record: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in record.items():
+        keys.append(prefix + key)
+        if isinstance(value, dict):
+            keys += _keys(value, f"{prefix}{key}.")
+    return keys
+
+
+# ------------------------------------------------------------------ values
+
+
+def _blank(value: Any) -> Any:
+    return None if value in (None, "", "-") else value
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any, what: str) -> int | None:
+    if value in (None, "", "-"):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{what} should be a number, found {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} should be a number, found {str(value)[:40]!r}") from None
+
+
+def _time(value: Any) -> int:
+    """Epoch seconds from epoch s/ms/us/ns numbers or ISO 8601 text (UTC when no offset is given)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"not a time: {text[:40]!r}") from None
+            return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+    while number > 1e11:  # milliseconds, microseconds, nanoseconds
+        number /= 1000
+    return int(number)

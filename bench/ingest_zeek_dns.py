@@ -162,6 +162,8 @@ def run_naive(log: Path, limit: int) -> dict[str, Any]:
             done += 1
     seconds = time.perf_counter() - wall
     driver.close()
+    empty_neo4j(store)
+    store.close()
     return {"lines": done, "seconds": seconds, "statements": statements}
 
 
@@ -200,6 +202,7 @@ def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
         empty_neo4j(store)
         store.init_schema()
         result = run_graphpivot(log, store)
+        empty_neo4j(store)  # leave the server as we found it
         store.close()
     else:
         result = run_naive(log, naive_lines)

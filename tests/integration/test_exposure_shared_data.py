@@ -2,15 +2,13 @@
 
 Intel is the real maltrail trails (excerpts: every line naming the hosts' infrastructure plus a sample of the
 rest) loaded with the IOC-list loader; the Report of a file under ``suspicious/`` is tagged ``suspicious``, as
-the maltrail wiring is to do. Telemetry is made here from the real Zeek logs by a deliberately small reader
-(QUERIED, REQUESTED + ON_HOST, CONNECTED_TO per host and target); switch it to the Zeek loader once it lands.
-Expected evidence and times are read straight from the log lines.
+``load ioc --tag suspicious`` does. Telemetry is every real zeek-zat log (TSV and JSON) through the Zeek loader.
+Expected evidence and times are read straight from the log lines by a deliberately small reader here.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +18,13 @@ import pytest
 from support import load
 from typer.testing import CliRunner
 
-from graphpivot.canonical import InvalidValue
 from graphpivot.cli import app
 from graphpivot.exposure import Exposure, Options
 from graphpivot.hunt.runner import Runner
 from graphpivot.loaders.ioclist import read_ioc_list
-from graphpivot.model import Edge, Record, entity, host_of_url
+from graphpivot.loaders.network import Network
+from graphpivot.loaders.zeek import read_zeek
+from graphpivot.model import Record
 from graphpivot.store.base import GraphStore
 
 T_LOAD = 1_790_000_000
@@ -113,29 +112,6 @@ def touches(data_dir: Path) -> Iterator[tuple[str, str, str, int, dict[str, Any]
             yield row["id.orig_h"], "CONNECTED_TO", row["id.resp_h"], int(float(row["ts"])), {"bytes_out": sent}
 
 
-def telemetry(data_dir: Path) -> Iterator[Record]:
-    """Aggregated per (host, relation, target), as a telemetry loader writes them."""
-    spans: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for host, rel, target, ts, extra in touches(data_dir):
-        item = spans.setdefault((host, rel, target), {"first_seen": ts, "last_seen": ts, "count": 0})
-        item["first_seen"], item["last_seen"] = min(item["first_seen"], ts), max(item["last_seen"], ts)
-        item["count"] += 1
-        if "bytes_out" in extra:
-            item["bytes_out"] = item.get("bytes_out", 0) + extra["bytes_out"]
-    for (host, rel, target), props in spans.items():
-        label = {"QUERIED": "Domain", "REQUESTED": "URL", "CONNECTED_TO": "IP"}[rel]
-        try:
-            node = entity(label, target)
-        except InvalidValue:
-            continue  # WPAD, SRV names with underscores: a loader would reject these lines
-        yield node
-        yield Edge(rel, "Host", host, label, node.key, {**props, "sources": ["zeek"]})
-        if label == "URL":
-            site = host_of_url(node.key)
-            yield site
-            yield Edge("ON_HOST", "URL", node.key, site.label, site.key, {"first_seen": props["first_seen"]})
-
-
 def expected_times(data_dir: Path, host: str, indicator: str) -> tuple[int, int]:
     """First and last time the host's logs name the indicator or a name under it."""
     times = []
@@ -148,7 +124,9 @@ def expected_times(data_dir: Path, host: str, indicator: str) -> tuple[int, int]
 
 @pytest.fixture
 def zeek_maltrail(store: GraphStore, data_dir: Path, tmp_path: Path) -> GraphStore:
-    load(store, itertools.chain(maltrail(data_dir, tmp_path), telemetry(data_dir)), source="shared-data")
+    logs = sorted((data_dir / "zeek-zat").glob("*/*.log"))
+    load(store, maltrail(data_dir, tmp_path), source="maltrail")
+    load(store, read_zeek(logs, network=Network()), source="zeek")
     return store
 
 

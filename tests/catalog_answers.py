@@ -40,7 +40,7 @@ CHECKED_ELSEWHERE: dict[str, str] = {
     for hunt in (
         "exposure-domain", "exposure-subdomain", "exposure-ip", "exposure-url", "exposure-url-host",
         "exposure-fingerprint", "indicator-intel", "ws-rare-service", "ws-first-seen", "ws-specific-url",
-        "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time",
+        "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time", "hosts-requested",
     )
 }
 

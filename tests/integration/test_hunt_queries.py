@@ -275,6 +275,21 @@ class Answers:
             if domain in domains and overlaps(props, since, until)
         ]
 
+    def hosts_requested(self, domains: list[str], since: int, until: int) -> list[dict[str, Any]]:
+        """Per (host, domain): distinct URLs, summed requests, span and sources of the in-window requests."""
+        groups: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        for (host, url), props in self.w.requested.items():
+            label, site = self.w.on_host[url]
+            if label == "Domain" and site in domains and overlaps(props, since, until):
+                groups[(host, site)].append((url, props))
+        return [
+            {"host": host, "domain": domain, "indicator": ("Domain", domain) in self.w.indicators,
+             "urls": len({url for url, _ in items}), "requests": sum(p["count"] for _, p in items),
+             "first_seen": min(p["first_seen"] for _, p in items), "last_seen": max(p["last_seen"] for _, p in items),
+             "sources": sorted({s for _, p in items for s in p["sources"]})}
+            for (host, domain), items in groups.items()
+        ]
+
     # ------------------------------------------------------------ web-service hunts
     def _service_use(self, since: int, until: int, timed: bool) -> dict[str, dict[str, dict[str, Any]]]:
         """Per abused service and host: first/last seen, domains, HTTP request count and bytes out."""
@@ -444,8 +459,10 @@ FPS = sorted(k for label, k in WORLD.indicators if label == "Fingerprint")
 MARKERS = Catalog().get("ws-specific-url").bind({})["markers"]
 
 QUERIED_SAMPLE = [*DOMAINS, "w1.b2.example", "x.w0.b4.example"]
+REQUESTED_SAMPLE = sorted({site for label, site in WORLD.on_host.values() if label == "Domain"})
 CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]]]] = {
     "hosts-queried": ({"domains": QUERIED_SAMPLE}, lambda s, u: ANSWERS.hosts_queried(QUERIED_SAMPLE, s, u)),
+    "hosts-requested": ({"domains": REQUESTED_SAMPLE}, lambda s, u: ANSWERS.hosts_requested(REQUESTED_SAMPLE, s, u)),
     "exposure-domain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_domain(DOMAINS, s, u)),
     "exposure-subdomain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_subdomain(DOMAINS, s, u)),
     "exposure-ip": ({"indicators": IPS}, lambda s, u: ANSWERS.exposure_ip(IPS, s, u)),

@@ -14,7 +14,7 @@ from rich.console import Console
 from graphpivot.config import Settings, from_env
 from graphpivot.store import GraphStore, StoreUnavailable, open_store
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -14,7 +14,7 @@ from graphpivot.noise import configured_noise_file, install
 from graphpivot.store import writers
 
 app = typer.Typer(help="Create, inspect and empty the graph.", no_args_is_help=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 @app.command()

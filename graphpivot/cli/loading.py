@@ -75,7 +75,7 @@ def run_load(
 
 def print_summary(summary: LoadSummary, rejects_path: Path | None, *, as_json: bool) -> None:
     """Summary on stdout; rejects on stderr."""
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(summary.as_dict()))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,9 @@ import typer
 
 from graphpivot.cli.context import fail, state
 from graphpivot.cli.loading import run_load
+from graphpivot.ingest import LoadSummary
 from graphpivot.loaders.ioclist import read_ioc_list
+from graphpivot.model import Record
 
 app = typer.Typer(help="Load intel and telemetry into the graph.", no_args_is_help=True)
 
@@ -27,6 +30,33 @@ def check_paths(paths: list[Path]) -> None:
     for path in paths:
         if not path.is_file():
             fail(f"{path}: no such file")
+
+
+def load_files(
+    ctx: typer.Context,
+    source: str,
+    paths: list[Path],
+    read: Callable[[Path, int], Iterable[Record]],
+    *,
+    dry_run: bool,
+    strict: bool,
+    rejects: Path | None,
+    summary_json: bool,
+) -> LoadSummary:
+    """Check the files exist, read each with one shared observation time, and load the records."""
+    check_paths(paths)
+    now = int(time.time())
+    records = itertools.chain.from_iterable(read(path, now) for path in paths)
+    return run_load(
+        state(ctx),
+        source,
+        records,
+        dry_run=dry_run,
+        strict=strict,
+        rejects_path=rejects,
+        summary_json=summary_json,
+        observed_at=now,
+    )
 
 
 @app.command("ioc")
@@ -45,20 +75,15 @@ def ioc(
     summary_json: SummaryJson = False,
 ) -> None:
     """Plain indicator lists: domains, IPs, ip:port, URLs, defanged forms, # comments."""
-    check_paths(paths)
-    observed_at = int(time.time())
-    records = itertools.chain.from_iterable(
-        read_ioc_list(path, source, threat=threat, tags=tag, observed_at=observed_at) for path in paths
-    )
-    run_load(
-        state(ctx),
+    load_files(
+        ctx,
         source,
-        records,
+        paths,
+        lambda path, now: read_ioc_list(path, source, threat=threat, tags=tag, observed_at=now),
         dry_run=dry_run,
         strict=strict,
-        rejects_path=rejects,
+        rejects=rejects,
         summary_json=summary_json,
-        observed_at=observed_at,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +17,7 @@ import typer
 
 from graphpivot.canonical import FINGERPRINT_TYPES
 from graphpivot.cli.context import fail, state
-from graphpivot.cli.load import DryRun, Paths, Rejects, Strict, SummaryJson, app, check_paths
+from graphpivot.cli.load import DryRun, Paths, Rejects, Strict, SummaryJson, app, check_paths, load_files
 from graphpivot.cli.loading import run_load
 from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.loaders.certfile import read_certificates
@@ -35,10 +35,6 @@ Source = Annotated[str, typer.Option("--source", help="Name of the intel source,
 Threat = Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) every value in the files is about.")]
 
 
-def _each(paths: list[Path], read: Callable[[Path], Iterable[Record]]) -> Iterator[Record]:
-    return itertools.chain.from_iterable(read(path) for path in paths)
-
-
 @app.command("stix")
 def stix(
     ctx: typer.Context,
@@ -51,11 +47,8 @@ def stix(
     summary_json: SummaryJson = False,
 ) -> None:
     """STIX 2.0/2.1 bundles: observables, indicator patterns, threats, reports, relationships."""
-    check_paths(paths)
-    now = int(time.time())
-    records = _each(paths, lambda p: read_stix(p, source, observed_at=now))
-    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
-             summary_json=summary_json, observed_at=now)
+    load_files(ctx, source, paths, lambda p, now: read_stix(p, source, observed_at=now),
+               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
 
 
 @app.command("misp")
@@ -70,11 +63,8 @@ def misp(
     summary_json: SummaryJson = False,
 ) -> None:
     """MISP events (REST 'Event'/'response' wrappers, feed event files): attributes, objects, galaxies."""
-    check_paths(paths)
-    now = int(time.time())
-    records = _each(paths, lambda p: read_misp(p, source, observed_at=now))
-    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
-             summary_json=summary_json, observed_at=now)
+    load_files(ctx, source, paths, lambda p, now: read_misp(p, source, observed_at=now),
+               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
 
 
 @app.command("feed")
@@ -96,7 +86,6 @@ def feed(
     summary_json: SummaryJson = False,
 ) -> None:
     """CSV indicator feeds (ThreatFox, URLhaus, Feodo Tracker exports or any CSV with --columns)."""
-    check_paths(paths)
     if preset is not None and preset not in PRESETS:
         fail(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     if kind is not None and kind not in KINDS:
@@ -107,11 +96,9 @@ def feed(
         mapping = FeedColumns.parse(columns or "", PRESETS.get(preset or ""))
     except ValueError as exc:
         fail(str(exc))
-    now = int(time.time())
-    records = _each(paths, lambda p: read_csv_feed(p, source, columns=mapping, observed_at=now, kind=kind,
-                                                    threat=threat, delimiter=delimiter))
-    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
-             summary_json=summary_json, observed_at=now)
+    load_files(ctx, source, paths, lambda p, now: read_csv_feed(p, source, columns=mapping, observed_at=now,
+                                                                kind=kind, threat=threat, delimiter=delimiter),
+               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
 
 
 @app.command("fingerprints")
@@ -130,16 +117,13 @@ def fingerprints(
     summary_json: SummaryJson = False,
 ) -> None:
     """JA3/JA3S/JA4/JARM/HASSH tables: fingerprints linked to the threats or software behind them."""
-    check_paths(paths)
     if fp_type is not None and fp_type not in FINGERPRINT_TYPES:
         fail(f"unknown fingerprint type {fp_type!r}; choose from {', '.join(FINGERPRINT_TYPES)}")
     if verdict not in (None, "benign", "malicious"):
         fail("--verdict must be benign or malicious")
-    now = int(time.time())
-    records = _each(paths, lambda p: read_fingerprint_table(p, source, observed_at=now, fp_type=fp_type,
-                                                             verdict=verdict))
-    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
-             summary_json=summary_json, observed_at=now)
+    load_files(ctx, source, paths, lambda p, now: read_fingerprint_table(p, source, observed_at=now,
+                                                                         fp_type=fp_type, verdict=verdict),
+               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
 
 
 @app.command("certs")
@@ -155,11 +139,8 @@ def certs(
     summary_json: SummaryJson = False,
 ) -> None:
     """X.509 certificate files (PEM or DER) from intel: Certificates keyed by SHA-256, with SAN names."""
-    check_paths(paths)
-    now = int(time.time())
-    records = _each(paths, lambda p: read_certificates(p, source, threat=threat, observed_at=now))
-    run_load(state(ctx), source, records, dry_run=dry_run, strict=strict, rejects_path=rejects,
-             summary_json=summary_json, observed_at=now)
+    load_files(ctx, source, paths, lambda p, now: read_certificates(p, source, threat=threat, observed_at=now),
+               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
 
 
 @app.command("webservices")

@@ -20,6 +20,7 @@ class Settings(BaseModel):
     db_path: Path = Field(default_factory=lambda: user_data_path("graphpivot") / "graph.lbdb")
     batch_size: int = Field(default=5000, ge=1, le=100_000)
     query_timeout: float = Field(default=60.0, gt=0)
+    buffer_pool_mb: int = Field(default=0, ge=0)  # embedded engine's page cache; 0 = Ladybug's default (~80% of RAM)
 
     @property
     def resolved_engine(self) -> str:
@@ -42,6 +43,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         "GRAPHPIVOT_DB": "db_path",
         "GRAPHPIVOT_BATCH_SIZE": "batch_size",
         "GRAPHPIVOT_QUERY_TIMEOUT": "query_timeout",
+        "GRAPHPIVOT_BUFFER_POOL_MB": "buffer_pool_mb",
     }
     for var, name in mapping.items():
         if env.get(var):

@@ -22,6 +22,7 @@ from graphpivot.model import Edge, Node, Note, Progress, Record, Reject, Skipped
 from graphpivot.schema import NODES, RELS
 from graphpivot.store.base import GraphStore
 from graphpivot.webservices import WebServiceIndex, link_edge
+from graphpivot.writebehind import BackgroundWriter
 
 MAX_REJECTS_KEPT = 1000
 RAW_CUT = 300
@@ -99,14 +100,22 @@ class Ingestor:
             web_services = WebServiceIndex.from_store(store) if store is not None else WebServiceIndex()
         self._services = web_services
         self._after_edge = False
+        self._writer: BackgroundWriter | None = None  # set while run() streams: writes overlap reading
 
     # ------------------------------------------------------------ intake
     def run(self, records: Iterable[Record]) -> LoadSummary:
         """Consume every record, flush, and return the summary."""
         started = time.perf_counter()
-        for record in records:
-            self.add(record)
-        self.flush()
+        if not self.summary.dry_run:
+            self._writer = BackgroundWriter()
+        try:
+            for record in records:
+                self.add(record)
+            self.flush()
+        finally:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                writer.close()
         self.summary.lines = sum(self._lines_by_file.values())
         if self.summary.skipped:
             skipped = ", ".join(f"{what} {n:,}" for what, n in sorted(self.summary.skipped.items()))
@@ -224,7 +233,7 @@ class Ingestor:
 
     # ------------------------------------------------------------ output
     def flush(self) -> None:
-        """Write the pending batch: nodes first, then edges."""
+        """Write the pending batch: nodes first, then edges (in the background while :meth:`run` streams)."""
         by_label: dict[str, list[dict[str, Any]]] = {}
         for (label, key), props in self._nodes.items():
             by_label.setdefault(label, []).append({"key": key, **props})
@@ -234,13 +243,22 @@ class Ingestor:
         self._nodes.clear()
         self._edges.clear()
         for label, rows in by_label.items():
-            if not self.summary.dry_run:
-                assert self.store is not None
-                self.store.upsert_nodes(label, rows)
             self.summary.nodes[label] += len(rows)
-        for (rel, src_label, dst_label), rows in by_rel.items():
-            if not self.summary.dry_run:
-                assert self.store is not None
-                self.store.upsert_edges(rel, src_label, dst_label, rows)
+        for (rel, _, _), rows in by_rel.items():
             self.summary.edges[rel] += len(rows)
+        if self.summary.dry_run or not (by_label or by_rel):
+            return
+        store = self.store
+        assert store is not None
+
+        def write() -> None:
+            for label, rows in by_label.items():
+                store.upsert_nodes(label, rows)
+            for (rel, src_label, dst_label), rows in by_rel.items():
+                store.upsert_edges(rel, src_label, dst_label, rows)
+
+        if self._writer is not None:
+            self._writer.submit(write)
+        else:
+            write()
 

@@ -28,5 +28,7 @@ def open_store(settings: Settings) -> GraphStore:
     if engine == "ladybug":
         from graphpivot.store.embedded import LadybugStore
 
-        return LadybugStore(settings.db_path, query_timeout=settings.query_timeout)
+        return LadybugStore(
+            settings.db_path, query_timeout=settings.query_timeout, buffer_pool_mb=settings.buffer_pool_mb
+        )
     raise StoreUnavailable(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

@@ -8,6 +8,8 @@ matched, then create the rest), several times faster there than ``MERGE``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,16 +17,18 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 
+from graphpivot.merge import merge_into
 from graphpivot.schema import NODES, RELS, Prop, PropType
 from graphpivot.store import writers
 from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
 from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
 from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
-_node_update = lru_cache(maxsize=512)(writers.ladybug_node_update)
+_node_read = lru_cache(maxsize=512)(writers.ladybug_node_read)
+_node_set = lru_cache(maxsize=512)(writers.ladybug_node_set)
 _node_create = lru_cache(maxsize=512)(writers.ladybug_node_create)
 _node_copy = lru_cache(maxsize=512)(writers.ladybug_node_copy)
-_edge_update = lru_cache(maxsize=512)(writers.ladybug_edge_update)
+_edge_take = lru_cache(maxsize=512)(writers.ladybug_edge_take)
 _edge_create = lru_cache(maxsize=512)(writers.ladybug_edge_create)
 
 _ARROW_TYPES = {
@@ -54,12 +58,12 @@ class LadybugStore:
 
     engine = "ladybug"
 
-    def __init__(self, path: Path, *, query_timeout: float = 60.0) -> None:
+    def __init__(self, path: Path, *, query_timeout: float = 60.0, buffer_pool_mb: int = 0) -> None:
         self.location = str(path)
         self.query_timeout = query_timeout
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = ladybug.Database(str(path))
+            self._db = ladybug.Database(str(path), buffer_pool_size=buffer_pool_mb << 20)
         except RuntimeError as exc:
             raise StoreUnavailable(f"cannot open the embedded database at {path}: {exc}") from None
         self._conn = ladybug.Connection(self._db)
@@ -90,11 +94,27 @@ class LadybugStore:
             self._filled.add(label)
             return
         self._filled.add(label)
-        batch = arrow_batch(rows, ("key",), props)
-        matched = {r[0] for r in self._run(_node_update(label, names), {"batch": batch})}
-        missing = [row for row in rows if row["key"] not in matched]
-        if missing:
-            self._run(_node_create(label, names), {"batch": arrow_batch(missing, ("key",), props)})
+        keys = pa.table({"r_key": pa.array([row["key"] for row in rows], pa.string())})
+        with self._transaction():
+            stored = {key: values for key, *values in self._run(_node_read(label), {"batch": keys})}
+            changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            missing = []
+            for row in rows:
+                values = stored.get(row["key"])
+                if values is None:
+                    missing.append(row)
+                    continue
+                old = dict(zip((p.name for p in props), values, strict=True))
+                merged = dict(old)
+                merge_into(merged, row, props)
+                changed = tuple(name for name, value in merged.items() if value != old[name])
+                if changed:
+                    changes.setdefault(changed, []).append({"key": row["key"], **merged})
+            for changed, changed_rows in changes.items():
+                columns = tuple(p for p in props if p.name in changed)
+                self._run(_node_set(label, changed), {"batch": arrow_batch(changed_rows, ("key",), columns)})
+            if missing:
+                self._run(_node_create(label, names), {"batch": arrow_batch(missing, ("key",), props)})
 
     def _empty(self, label: str) -> bool:
         return int(self._run(f"MATCH (n:{label}) RETURN count(n)")[0][0]) == 0
@@ -103,13 +123,29 @@ class LadybugStore:
         self._ensure_schema()
         names = _ALL_REL_PROPS[rel_type]
         props = tuple(p for p in RELS[rel_type].props if p.name in names)
-        batch = arrow_batch(rows, ("src", "dst"), props)
-        update = _edge_update(rel_type, src_label, dst_label, names)
-        matched = {(r[0], r[1]) for r in self._run(update, {"batch": batch})}
-        missing = [row for row in rows if (row["src"], row["dst"]) not in matched]
-        if missing:
+        pairs = [{"src": row["src"], "dst": row["dst"]} for row in rows]
+        with self._transaction():
+            taken = self._run(_edge_take(rel_type, src_label, dst_label), {"pairs": pairs})
+            if taken:
+                by_pair = {(row["src"], row["dst"]): row for row in rows}
+                spec = RELS[rel_type].props
+                for src, dst, *values in taken:
+                    merged = dict(zip((p.name for p in spec), values, strict=True))
+                    merge_into(merged, by_pair[(src, dst)], spec)
+                    by_pair[(src, dst)].update(merged)
             create = _edge_create(rel_type, src_label, dst_label, names)
-            self._run(create, {"batch": arrow_batch(missing, ("src", "dst"), props)})
+            self._run(create, {"batch": arrow_batch(rows, ("src", "dst"), props)})
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction around several statements: all of them land, or none."""
+        self._run("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        self._run("COMMIT")
 
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None

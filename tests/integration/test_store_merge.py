@@ -77,3 +77,44 @@ def test_clear_empties_graph(store: GraphStore) -> None:
     store.clear()
     nodes, edges = store.counts()
     assert sum(nodes.values()) == 0 and sum(edges.values()) == 0
+
+
+def _hub_traffic() -> list[object]:
+    """Two hosts revisiting the same names over time: every node and edge recurs in later batches."""
+    records: list[object] = []
+    for step in range(12):
+        for host in ("10.0.0.5", "10.0.0.6"):
+            for name in ("a.evil.com", "b.evil.com", f"n{step % 3}.evil.com"):
+                ts = 1000 + 10 * step
+                records += [
+                    entity("Host", host, last_seen=ts),
+                    entity("Domain", name),
+                    Edge("QUERIED", "Host", host, "Domain", name,
+                         {"first_seen": ts, "last_seen": ts, "count": 1, "qtypes": ["A" if step % 2 else "AAAA"]}),
+                ]
+    return records
+
+
+def _dump(store: GraphStore) -> list[dict[str, object]]:
+    return rows(
+        store,
+        "MATCH (x:Host)-[q:QUERIED]->(y:Domain) RETURN x.key AS h, y.key AS d, q.first_seen AS f, "
+        "q.last_seen AS l, q.count AS c, q.qtypes AS t, x.last_seen AS hl ORDER BY h, d",
+    )
+
+
+def test_many_small_batches_merge_like_one(store: GraphStore) -> None:
+    load(store, _hub_traffic(), batch_size=4)  # dozens of batches: existing edges are taken and merged each time
+    small = _dump(store)
+    store.clear()
+    load(store, _hub_traffic(), batch_size=100_000)
+    whole = _dump(store)
+    for row in small + whole:
+        row["t"] = sorted(row["t"])  # type: ignore[arg-type]
+    assert small == whole
+    assert len(whole) == 2 * 5  # two hosts x (a, b, n0, n1, n2)
+    first = whole[0]
+    assert (first["h"], first["d"], first["f"], first["l"], first["c"]) == ("10.0.0.5", "a.evil.com", 1000, 1110, 12)
+    assert first["t"] == ["A", "AAAA"] and first["hl"] == 1110
+    _, edges = store.counts()
+    assert edges["QUERIED"] == 10  # no duplicate edges from re-created rows

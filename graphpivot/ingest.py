@@ -20,7 +20,7 @@ from graphpivot.canonical import InvalidValue
 from graphpivot.merge import merge_into
 from graphpivot.model import Edge, Node, Note, Progress, Record, Reject, Skipped, entity
 from graphpivot.schema import NODES, RELS
-from graphpivot.store.base import GraphStore
+from graphpivot.store.base import EdgeRows, GraphStore, NodeRows
 from graphpivot.webservices import WebServiceIndex, link_edge
 from graphpivot.writebehind import BackgroundWriter
 
@@ -234,10 +234,10 @@ class Ingestor:
     # ------------------------------------------------------------ output
     def flush(self) -> None:
         """Write the pending batch: nodes first, then edges (in the background while :meth:`run` streams)."""
-        by_label: dict[str, list[dict[str, Any]]] = {}
+        by_label: NodeRows = {}
         for (label, key), props in self._nodes.items():
             by_label.setdefault(label, []).append({"key": key, **props})
-        by_rel: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        by_rel: EdgeRows = {}
         for (rel, src_label, src, dst_label, dst), props in self._edges.items():
             by_rel.setdefault((rel, src_label, dst_label), []).append({"src": src, "dst": dst, **props})
         self._nodes.clear()
@@ -251,14 +251,8 @@ class Ingestor:
         store = self.store
         assert store is not None
 
-        def write() -> None:
-            for label, rows in by_label.items():
-                store.upsert_nodes(label, rows)
-            for (rel, src_label, dst_label), rows in by_rel.items():
-                store.upsert_edges(rel, src_label, dst_label, rows)
-
         if self._writer is not None:
-            self._writer.submit(write)
+            self._writer.submit(lambda: store.write_batch(by_label, by_rel))
         else:
-            write()
+            store.write_batch(by_label, by_rel)
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol
 
+Row = dict[str, Any]
+NodeRows = dict[str, list[Row]]  # label -> rows of ``key`` plus properties
+EdgeRows = dict[tuple[str, str, str], list[Row]]  # (type, source label, target label) -> ``src``, ``dst`` + properties
+
 
 class QueryTimeout(RuntimeError):
     """A read query ran longer than its timeout and was stopped."""
@@ -23,11 +27,8 @@ class GraphStore(Protocol):
     def init_schema(self) -> None:
         """Create tables, constraints and indexes; safe to run again."""
 
-    def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        """Merge rows (``key`` plus properties) into nodes of ``label``."""
-
-    def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
-        """Merge rows (``src``, ``dst`` keys plus properties) into edges; endpoints must exist."""
+    def write_batch(self, nodes: NodeRows, edges: EdgeRows) -> None:
+        """Merge one batch in one transaction: node rows first, then edge rows (whose endpoints must exist)."""
 
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None

@@ -20,7 +20,7 @@ import pyarrow as pa
 from graphpivot.merge import merge_into
 from graphpivot.schema import NODES, RELS, Prop, PropType
 from graphpivot.store import writers
-from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.base import EdgeRows, NodeRows, QueryTimeout, StoreUnavailable, plain
 from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
 from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
@@ -85,56 +85,68 @@ class LadybugStore:
         if not self._schema_ready:
             self.init_schema()
 
-    def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+    def write_batch(self, nodes: NodeRows, edges: EdgeRows) -> None:
         self._ensure_schema()
+        # A first load into an empty table is a bulk COPY, which runs outside explicit transactions.
+        fresh = {label for label in nodes if label not in self._filled and self._empty(label)}
+        for label in fresh:
+            self._copy_nodes(label, nodes[label])
+        self._filled.update(nodes)
+        with self._transaction():
+            for label, rows in nodes.items():
+                if label not in fresh:
+                    self._merge_nodes(label, rows)
+            for (rel_type, src_label, dst_label), rows in edges.items():
+                self._merge_edges(rel_type, src_label, dst_label, rows)
+
+    def _copy_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
         names = _ALL_NODE_PROPS[label]
         props = tuple(p for p in NODES[label].props if p.name in names)
-        if label not in self._filled and self._empty(label):
-            self._run(_node_copy(label, names), {"batch": arrow_batch(rows, ("key",), props)})
-            self._filled.add(label)
-            return
-        self._filled.add(label)
+        self._run(_node_copy(label, names), {"batch": arrow_batch(rows, ("key",), props)})
+
+    def _merge_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+        """Read the stored properties, merge in Python, write back only what changed, create the rest."""
+        names = _ALL_NODE_PROPS[label]
+        props = tuple(p for p in NODES[label].props if p.name in names)
         keys = pa.table({"r_key": pa.array([row["key"] for row in rows], pa.string())})
-        with self._transaction():
-            stored = {key: values for key, *values in self._run(_node_read(label), {"batch": keys})}
-            changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            missing = []
-            for row in rows:
-                values = stored.get(row["key"])
-                if values is None:
-                    missing.append(row)
-                    continue
-                old = dict(zip((p.name for p in props), values, strict=True))
-                merged = dict(old)
-                merge_into(merged, row, props)
-                changed = tuple(name for name, value in merged.items() if value != old[name])
-                if changed:
-                    changes.setdefault(changed, []).append({"key": row["key"], **merged})
-            for changed, changed_rows in changes.items():
-                columns = tuple(p for p in props if p.name in changed)
-                self._run(_node_set(label, changed), {"batch": arrow_batch(changed_rows, ("key",), columns)})
-            if missing:
-                self._run(_node_create(label, names), {"batch": arrow_batch(missing, ("key",), props)})
+        stored = {key: values for key, *values in self._run(_node_read(label), {"batch": keys})}
+        changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        missing = []
+        for row in rows:
+            values = stored.get(row["key"])
+            if values is None:
+                missing.append(row)
+                continue
+            old = dict(zip((p.name for p in props), values, strict=True))
+            merged = dict(old)
+            merge_into(merged, row, props)
+            changed = tuple(name for name, value in merged.items() if value != old[name])
+            if changed:
+                changes.setdefault(changed, []).append({"key": row["key"], **merged})
+        for changed, changed_rows in changes.items():
+            columns = tuple(p for p in props if p.name in changed)
+            self._run(_node_set(label, changed), {"batch": arrow_batch(changed_rows, ("key",), columns)})
+        if missing:
+            self._run(_node_create(label, names), {"batch": arrow_batch(missing, ("key",), props)})
 
     def _empty(self, label: str) -> bool:
         return int(self._run(f"MATCH (n:{label}) RETURN count(n)")[0][0]) == 0
 
-    def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
-        self._ensure_schema()
+    def _merge_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
+        """Take the existing edges out, merge them into the rows in Python, create every row."""
         names = _ALL_REL_PROPS[rel_type]
         props = tuple(p for p in RELS[rel_type].props if p.name in names)
         pairs = [{"src": row["src"], "dst": row["dst"]} for row in rows]
-        with self._transaction():
-            taken = self._run(_edge_take(rel_type, src_label, dst_label), {"pairs": pairs})
-            if taken:
-                by_pair = {(row["src"], row["dst"]): row for row in rows}
-                spec = RELS[rel_type].props
-                for src, dst, *values in taken:
-                    merged = dict(zip((p.name for p in spec), values, strict=True))
-                    merge_into(merged, by_pair[(src, dst)], spec)
-                    by_pair[(src, dst)].update(merged)
-            create = _edge_create(rel_type, src_label, dst_label, names)
-            self._run(create, {"batch": arrow_batch(rows, ("src", "dst"), props)})
+        taken = self._run(_edge_take(rel_type, src_label, dst_label), {"pairs": pairs})
+        if taken:
+            by_pair = {(row["src"], row["dst"]): row for row in rows}
+            spec = RELS[rel_type].props
+            for src, dst, *values in taken:
+                merged = dict(zip((p.name for p in spec), values, strict=True))
+                merge_into(merged, by_pair[(src, dst)], spec)
+                by_pair[(src, dst)].update(merged)
+        create = _edge_create(rel_type, src_label, dst_label, names)
+        self._run(create, {"batch": arrow_batch(rows, ("src", "dst"), props)})
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -1,7 +1,7 @@
 """Neo4j, the system of record, through the official driver.
 
-Writes are managed transactions (``execute_write`` retries transient errors)
-of ``UNWIND $rows`` batches; reads run in read access mode with a timeout.
+Writes are managed transactions (``execute_write`` retries transient errors),
+one per batch, of ``UNWIND $rows`` queries per label and type; reads run in read access mode with a timeout.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
 from graphpivot.schema import NODES, RELS
 from graphpivot.store import writers
-from graphpivot.store.base import QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.base import EdgeRows, NodeRows, QueryTimeout, StoreUnavailable, plain
 from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
 from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
@@ -72,13 +72,16 @@ class Neo4jStore:
             for stmt in writers.neo4j_ddl():
                 session.run(stmt).consume()
 
-    def upsert_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        names = _ALL_NODE_PROPS[label]
-        self._write_tx(_node_query(label, names), {"rows": rows})
+    def write_batch(self, nodes: NodeRows, edges: EdgeRows) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for label, rows in nodes.items():
+                tx.run(_node_query(label, _ALL_NODE_PROPS[label]), rows=rows).consume()
+            for (rel_type, src_label, dst_label), rows in edges.items():
+                query = _edge_query(rel_type, src_label, dst_label, _ALL_REL_PROPS[rel_type])
+                tx.run(query, rows=rows).consume()
 
-    def upsert_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
-        names = _ALL_REL_PROPS[rel_type]
-        self._write_tx(_edge_query(rel_type, src_label, dst_label, names), {"rows": rows})
+        with self._session(neo4j.WRITE_ACCESS) as session:
+            session.execute_write(work)
 
     def read(
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None

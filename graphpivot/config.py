@@ -18,7 +18,7 @@ class Settings(BaseModel):
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str | None = None
     db_path: Path = Field(default_factory=lambda: user_data_path("graphpivot") / "graph.lbdb")
-    batch_size: int = Field(default=5000, ge=1, le=100_000)
+    batch_size: int | None = Field(default=None, ge=1, le=100_000)  # None: the engine's own (GraphStore.batch_size)
     query_timeout: float = Field(default=60.0, gt=0)
     buffer_pool_mb: int = Field(default=0, ge=0)  # embedded engine's page cache; 0 = Ladybug's default (~80% of RAM)
 

@@ -24,6 +24,7 @@ from graphpivot.store.base import EdgeRows, GraphStore, NodeRows
 from graphpivot.webservices import WebServiceIndex, link_edge
 from graphpivot.writebehind import BackgroundWriter
 
+DEFAULT_BATCH = 5000  # records per batch when neither the caller nor a store says
 MAX_REJECTS_KEPT = 1000
 RAW_CUT = 300
 # A batch is written once it holds batch_size items and the next record starts a new group
@@ -76,7 +77,7 @@ class Ingestor:
         store: GraphStore | None,
         source: str,
         *,
-        batch_size: int = 5000,
+        batch_size: int | None = None,
         observed_at: int | None = None,
         dry_run: bool = False,
         rejects_out: IO[str] | None = None,
@@ -87,7 +88,7 @@ class Ingestor:
             raise ValueError("a store is required unless dry_run is set")
         self.store = store
         self.source = source
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (store.batch_size if store is not None else DEFAULT_BATCH)
         self.observed_at = observed_at if observed_at is not None else int(time.time())
         self.summary = LoadSummary(source=source, run_id=uuid.uuid4().hex[:12], dry_run=dry_run)
         self._rejects_out = rejects_out

@@ -144,7 +144,7 @@ class Job:
         limits: Limits,
         log: JobLog,
         stop: threading.Event | None = None,
-        batch_size: int = 5000,
+        batch_size: int | None = None,
     ) -> None:
         self.store = store
         self.enricher = enricher

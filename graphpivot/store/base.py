@@ -23,6 +23,7 @@ class GraphStore(Protocol):
 
     engine: str
     location: str
+    batch_size: int  # records per write batch this engine handles best (GRAPHPIVOT_BATCH_SIZE overrides)
 
     def init_schema(self) -> None:
         """Create tables, constraints and indexes; safe to run again."""

@@ -57,6 +57,9 @@ class LadybugStore:
     """A :class:`~graphpivot.store.base.GraphStore` on an embedded Ladybug database."""
 
     engine = "ladybug"
+    # Each batch costs a scan of the busiest hosts' edges (Ladybug has no relationship index), so fewer,
+    # larger batches: measured on 300k Zeek dns.log lines, 50k took 57 s against 88 s with 5k.
+    batch_size = 50_000
 
     def __init__(self, path: Path, *, query_timeout: float = 60.0, buffer_pool_mb: int = 0) -> None:
         self.location = str(path)

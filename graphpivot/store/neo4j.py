@@ -32,6 +32,7 @@ class Neo4jStore:
     """A :class:`~graphpivot.store.base.GraphStore` on a Neo4j server."""
 
     engine = "neo4j"
+    batch_size = 5000
 
     def __init__(
         self,

@@ -93,17 +93,6 @@ def run_graphpivot(log: Path, store: Any) -> dict[str, Any]:
     return result
 
 
-def empty_neo4j(store: Any) -> None:
-    """Delete the previous phase's graph, relationships first, in small auto-commit transactions.
-
-    ``store.clear()`` detaches whole nodes per transaction, which overruns the transaction memory pool
-    when a hub node holds hundreds of thousands of relationships.
-    """
-    with store._driver.session() as session:  # auto-commit: CALL ... IN TRANSACTIONS needs it
-        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()
-        session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-
-
 def run_naive(log: Path, limit: int) -> dict[str, Any]:
     """One auto-committed MERGE statement per host-query and per answer record, as a first loader would."""
     import neo4j
@@ -115,9 +104,8 @@ def run_naive(log: Path, limit: int) -> dict[str, Any]:
         os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
         os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
     )
-    empty_neo4j(store)
+    store.clear()
     store.init_schema()
-    store.close()
     driver = neo4j.GraphDatabase.driver(
         os.environ["GRAPHPIVOT_NEO4J_URI"],
         auth=(os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"), os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", "")),
@@ -160,7 +148,7 @@ def run_naive(log: Path, limit: int) -> dict[str, Any]:
             done += 1
     seconds = time.perf_counter() - wall
     driver.close()
-    empty_neo4j(store)
+    store.clear()  # leave the server as we found it
     store.close()
     return {"lines": done, "seconds": seconds, "statements": statements}
 
@@ -191,10 +179,10 @@ def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
             os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
             os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
         )
-        empty_neo4j(store)
+        store.clear()
         store.init_schema()
         result = run_graphpivot(log, store)
-        empty_neo4j(store)  # leave the server as we found it
+        store.clear()  # leave the server as we found it
         store.close()
     else:
         result = run_naive(log, naive_lines)

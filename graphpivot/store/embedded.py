@@ -1,9 +1,12 @@
-"""Ladybug, the embedded zero-setup engine (in-process, one folder on disk).
+"""Ladybug, the embedded zero-setup engine (in-process, one database file and its WAL).
 
 Ladybug is schema-first: tables come from :mod:`graphpivot.schema`. Batches
-travel as typed Arrow tables. A first load into an empty table is a bulk
-``COPY``; later upserts are two steps (update what exists and learn which keys
-matched, then create the rest), several times faster there than ``MERGE``.
+travel as typed Arrow tables, one transaction each. A first load into an empty
+table is a bulk ``COPY``. Later, nodes are read, merged in Python by the
+schema's rules and only changed properties written back; existing edges are
+taken out, merged the same way and created again with the new ones. Ladybug
+sets properties slowly and relationship ``SET`` joins held memory until the
+database closed, so the store avoids them (measured in ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations

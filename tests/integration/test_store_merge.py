@@ -118,3 +118,13 @@ def test_many_small_batches_merge_like_one(store: GraphStore) -> None:
     assert first["t"] == ["A", "AAAA"] and first["hl"] == 1110
     _, edges = store.counts()
     assert edges["QUERIED"] == 10  # no duplicate edges from re-created rows
+
+
+def test_batch_size_is_the_engines_unless_set(store: GraphStore) -> None:
+    from graphpivot.config import from_env
+    from graphpivot.ingest import Ingestor
+
+    assert from_env({}).batch_size is None
+    assert Ingestor(store, "test").batch_size == store.batch_size
+    assert Ingestor(store, "test", batch_size=from_env({"GRAPHPIVOT_BATCH_SIZE": "7"}).batch_size).batch_size == 7
+    assert {"ladybug": 50_000, "neo4j": 5000}[store.engine] == store.batch_size

@@ -69,6 +69,27 @@ class LoadSummary:
         }
 
 
+def note_seen(props: dict[str, Any], first: int, last: int, sources: list[str]) -> None:
+    """Widen a pending node by an edge that touches it, by the schema's node rules.
+
+    ``first_seen`` min, ``last_seen`` max, ``sources`` union (every label's, see
+    ``tests/unit/test_ingest_seen.py``); inlined because it runs twice per edge.
+    """
+    old = props.get("first_seen")
+    if old is None or first < old:
+        props["first_seen"] = first
+    old = props.get("last_seen")
+    if old is None or last > old:
+        props["last_seen"] = last
+    have = props.get("sources")
+    if have is None:
+        props["sources"] = list(sources)
+    elif have is not sources:
+        extra = [source for source in sources if source not in have]
+        if extra:
+            props["sources"] = have + extra
+
+
 class Ingestor:
     """Accumulates records and writes them in merged batches."""
 
@@ -223,14 +244,14 @@ class Ingestor:
             self._edges[slot] = dict(props)
         else:
             merge_into(pending, props, spec.props)
-        seen = {"first_seen": props["first_seen"], "last_seen": props["last_seen"], "sources": props["sources"]}
+        first, last, sources = props["first_seen"], props["last_seen"], props["sources"]
         for label, key in ((edge.src_label, edge.src_key), (edge.dst_label, edge.dst_key)):
             if (label, key) not in self._nodes:
                 try:
                     self._add_node(entity(label, key), from_edge=True)
                 except InvalidValue as exc:
                     raise ValueError(f"edge endpoint {label} {key!r} is not canonical: {exc}") from None
-            merge_into(self._nodes[(label, key)], seen, NODES[label].props)
+            note_seen(self._nodes[(label, key)], first, last, sources)
 
     # ------------------------------------------------------------ output
     def flush(self) -> None:

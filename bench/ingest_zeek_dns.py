@@ -249,7 +249,7 @@ ANALYSIS = """## Reading the numbers
   batch exist scans the adjacency of the batch's hosts, so each batch costs more as the graph grows (time per 150k
   lines rises through the run) and the store uses 50k-record batches. Relationship property `SET`s are avoided
   entirely (existing edges are taken out, merged in Python by the schema's rules and created again) because they
-  were slow and kept memory until the database closed; nodes write back only the properties that changed. Peak RSS
+  were slow and memory grew with each such statement; nodes write back only the properties that changed. Peak RSS
   is the buffer pool filling with pages plus the parse state, capped by the buffer pool setting.
 * **Neo4j** runs on the same 2 cores as the loader, so the server's MERGE work and the loader's parsing compete;
   the write rate is for the whole load, parsing included.

@@ -5,8 +5,8 @@ travel as typed Arrow tables, one transaction each. A first load into an empty
 table is a bulk ``COPY``. Later, nodes are read, merged in Python by the
 schema's rules and only changed properties written back; existing edges are
 taken out, merged the same way and created again with the new ones. Ladybug
-sets properties slowly and relationship ``SET`` joins held memory until the
-database closed, so the store avoids them (measured in ``bench/RESULTS.md``).
+sets properties slowly and memory grew with every relationship ``SET`` join,
+so the store avoids them (measured in ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -106,14 +106,12 @@ class LadybugStore:
                 self._merge_edges(rel_type, src_label, dst_label, rows)
 
     def _copy_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
-        names = _ALL_NODE_PROPS[label]
-        props = tuple(p for p in NODES[label].props if p.name in names)
-        self._run(_node_copy(label, names), {"batch": arrow_batch(rows, ("key",), props)})
+        batch = arrow_batch(rows, ("key",), NODES[label].props)
+        self._run(_node_copy(label, _ALL_NODE_PROPS[label]), {"batch": batch})
 
     def _merge_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
         """Read the stored properties, merge in Python, write back only what changed, create the rest."""
-        names = _ALL_NODE_PROPS[label]
-        props = tuple(p for p in NODES[label].props if p.name in names)
+        props = NODES[label].props
         keys = pa.table({"r_key": pa.array([row["key"] for row in rows], pa.string())})
         stored = {key: values for key, *values in self._run(_node_read(label), {"batch": keys})}
         changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -133,25 +131,23 @@ class LadybugStore:
             columns = tuple(p for p in props if p.name in changed)
             self._run(_node_set(label, changed), {"batch": arrow_batch(changed_rows, ("key",), columns)})
         if missing:
-            self._run(_node_create(label, names), {"batch": arrow_batch(missing, ("key",), props)})
+            self._run(_node_create(label, _ALL_NODE_PROPS[label]), {"batch": arrow_batch(missing, ("key",), props)})
 
     def _empty(self, label: str) -> bool:
         return int(self._run(f"MATCH (n:{label}) RETURN count(n)")[0][0]) == 0
 
     def _merge_edges(self, rel_type: str, src_label: str, dst_label: str, rows: list[dict[str, Any]]) -> None:
         """Take the existing edges out, merge them into the rows in Python, create every row."""
-        names = _ALL_REL_PROPS[rel_type]
-        props = tuple(p for p in RELS[rel_type].props if p.name in names)
+        props = RELS[rel_type].props
         pairs = [{"src": row["src"], "dst": row["dst"]} for row in rows]
         taken = self._run(_edge_take(rel_type, src_label, dst_label), {"pairs": pairs})
         if taken:
             by_pair = {(row["src"], row["dst"]): row for row in rows}
-            spec = RELS[rel_type].props
             for src, dst, *values in taken:
-                merged = dict(zip((p.name for p in spec), values, strict=True))
-                merge_into(merged, by_pair[(src, dst)], spec)
+                merged = dict(zip((p.name for p in props), values, strict=True))
+                merge_into(merged, by_pair[(src, dst)], props)
                 by_pair[(src, dst)].update(merged)
-        create = _edge_create(rel_type, src_label, dst_label, names)
+        create = _edge_create(rel_type, src_label, dst_label, _ALL_REL_PROPS[rel_type])
         self._run(create, {"batch": arrow_batch(rows, ("src", "dst"), props)})
 
     @contextmanager

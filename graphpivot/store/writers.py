@@ -143,10 +143,10 @@ def ladybug_node_copy(label: str, names: frozenset[str]) -> str:
 def ladybug_edge_take(rel: str, src: str, dst: str) -> str:
     """Return the properties of the ``rel`` edges between ``$pairs`` (``[{src, dst}]``) and delete them.
 
-    Ladybug updates relationship properties slowly (about 12 µs per row and property) and its Arrow
-    ``LOAD FROM`` joined against a relationship table kept memory until the database closed (0.22: some
-    30 MB per 5,000-row batch on a 150k-edge table). So edges that already exist are taken out with a
-    plain parameter list, merged in Python by the schema's rules, and created again with the new rows.
+    Ladybug 0.22 updates relationship properties slowly (about 12 µs per row and property), and memory grew
+    with every Arrow ``LOAD FROM`` joined against a relationship table (explicit checkpoints did not release
+    it). So edges that already exist are taken out with a plain parameter list, merged in Python by the
+    schema's rules, and created again with the new rows.
     """
     values = [f"e.{p.name} AS v_{p.name}" for p in RELS[rel].props]
     return (

@@ -67,9 +67,10 @@ def prefix(path: Path, lines: int) -> Path:
 
 
 def run_graphpivot(log: Path, store: Any) -> dict[str, Any]:
+    from graphpivot.loaders.telemetry.network import Network
+    from graphpivot.loaders.telemetry.zeek import read_zeek
+
     from graphpivot.ingest import Ingestor
-    from graphpivot.loaders.network import Network
-    from graphpivot.loaders.zeek import read_zeek
     from graphpivot.maintenance import refresh_degrees
 
     cpu, wall = time.process_time(), time.perf_counter()

@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from graphpivot import SHIPPED_ROOT
 from graphpivot import canonical as c
 
 # pivots and hunts answer an analyst; lookups fetch metadata other commands build on.
@@ -186,8 +186,8 @@ def parse_query(path: Path) -> StoredQuery:
 
 
 def cypher_root() -> Path:
-    """The ``cypher/`` folder shipped inside the package."""
-    return Path(str(resources.files("graphpivot") / "cypher"))
+    """The stored-query folder shipped with the package (see :data:`graphpivot.SHIPPED_ROOT`)."""
+    return SHIPPED_ROOT / "cypher"
 
 
 class Catalog:

@@ -19,9 +19,9 @@ from typing import IO, Any
 from graphpivot.canonical import InvalidValue
 from graphpivot.merge import merge_into
 from graphpivot.model import Edge, Node, Note, Progress, Record, Reject, Skipped, entity
+from graphpivot.reference.service_match import WebServiceIndex, link_edge
 from graphpivot.schema import NODES, RELS
 from graphpivot.store.base import EdgeRows, GraphStore, NodeRows
-from graphpivot.webservices import WebServiceIndex, link_edge
 from graphpivot.writebehind import BackgroundWriter
 
 DEFAULT_BATCH = 5000  # records per batch when neither the caller nor a store says

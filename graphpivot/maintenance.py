@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graphpivot.catalog import cypher_root
-from graphpivot.noise import apply_noise, configured_rules
+from graphpivot.reference.noise_flags import apply_noise, configured_rules
 from graphpivot.store.base import GraphStore
 
 

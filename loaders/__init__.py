@@ -1,0 +1,1 @@
+"""File parsers: each module turns one source format into model records (no network, no database)."""

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.load_intel import install_catalogue
-from graphpivot.noise import configured_noise_file, install
+from graphpivot.reference.noise_flags import configured_noise_file, install
 from graphpivot.store import writers
 
 app = typer.Typer(help="Create, inspect and empty the graph.", no_args_is_help=True)

@@ -11,14 +11,15 @@ from rich.console import Console
 
 from graphpivot.catalog import Catalog
 from graphpivot.config import Settings
-from graphpivot.exposure import Options, Strength
+from graphpivot.demo_scenario import EXPOSED, NOT_EXPOSED, SEED, SOURCE, WINDOW, scenario, t
+from graphpivot.hunt.model import Options
 from graphpivot.hunt.pack import HuntResult, run_hunt
+from graphpivot.hunt.report import report_format, write_report
 from graphpivot.hunt.runner import Runner
+from graphpivot.hunt.vocabulary import Strength
 from graphpivot.ingest import Ingestor
-from graphpivot.loaders.demo import EXPOSED, NOT_EXPOSED, SEED, SOURCE, WINDOW, scenario, t
 from graphpivot.maintenance import refresh
 from graphpivot.output import iso, render
-from graphpivot.report import report_format, write_report
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 

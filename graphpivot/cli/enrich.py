@@ -21,14 +21,14 @@ from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import QueryError
 from graphpivot.cli.context import fail, state
 from graphpivot.enrich.base import Enricher
+from graphpivot.enrich.dns_enricher import DnsEnricher
 from graphpivot.enrich.joblog import JobLog
 from graphpivot.enrich.prepare import JobRequest, prepare, show_plan
+from graphpivot.enrich.rdap_enricher import DEFAULT_RDAP_URL, RdapEnricher
 from graphpivot.enrich.resolver import make_resolver, parse_resolver, system_resolver
 from graphpivot.enrich.runner import EXIT_FAILED, Job, JobSummary, Limits
 from graphpivot.enrich.selection import BUILTIN
-from graphpivot.loaders.enrich_dns import DnsEnricher
-from graphpivot.loaders.enrich_rdap import DEFAULT_RDAP_URL, RdapEnricher
-from graphpivot.loaders.enrich_tls import TlsEnricher
+from graphpivot.enrich.tls_enricher import TlsEnricher
 from graphpivot.maintenance import refresh
 
 app = typer.Typer(

@@ -8,8 +8,10 @@ import typer
 
 from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
-from graphpivot.exposure import Exposure, ExposureError, Finding, Options, Strength
+from graphpivot.hunt.exposure import Exposure
+from graphpivot.hunt.model import ExposureError, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
+from graphpivot.hunt.vocabulary import Strength
 from graphpivot.output import FORMATS, render
 from graphpivot.store import QueryTimeout
 

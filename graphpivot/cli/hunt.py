@@ -23,11 +23,11 @@ from graphpivot.cli.exposure import (
     print_explain,
     time_option,
 )
-from graphpivot.exposure import ExposureError
+from graphpivot.hunt.model import ExposureError
 from graphpivot.hunt.pack import HuntResult, run_hunt
+from graphpivot.hunt.report import report_format, summary, write_report
 from graphpivot.hunt.runner import Runner
 from graphpivot.output import iso, render
-from graphpivot.report import report_format, summary, write_report
 from graphpivot.store import QueryTimeout
 
 out = Console(highlight=False)

@@ -13,7 +13,7 @@ import typer
 from graphpivot.cli.context import fail, state
 from graphpivot.cli.loading import run_load
 from graphpivot.ingest import LoadSummary
-from graphpivot.loaders.ioclist import read_ioc_list
+from graphpivot.loaders.intel.ioclist import read_ioc_list
 from graphpivot.model import Record
 
 app = typer.Typer(help="Load intel and telemetry into the graph.", no_args_is_help=True)

@@ -20,16 +20,16 @@ from graphpivot.cli.context import fail, state
 from graphpivot.cli.load import DryRun, Paths, Rejects, Strict, SummaryJson, app, check_paths, load_files
 from graphpivot.cli.loading import run_load
 from graphpivot.ingest import Ingestor, LoadSummary
-from graphpivot.loaders.certfile import read_certificates
-from graphpivot.loaders.csvfeed import PRESETS, FeedColumns, read_csv_feed
-from graphpivot.loaders.fingerprints import read_fingerprint_table
-from graphpivot.loaders.intelcommon import KINDS
-from graphpivot.loaders.misp import read_misp
-from graphpivot.loaders.stix import read_stix
-from graphpivot.loaders.webservices import read_web_services
+from graphpivot.loaders.intel.certfile import read_certificates
+from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
+from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
+from graphpivot.loaders.intel.indicators import KINDS
+from graphpivot.loaders.intel.misp import read_misp
+from graphpivot.loaders.intel.stix import read_stix
+from graphpivot.loaders.reference.webservice_catalogue import read_web_services
 from graphpivot.model import Node, Record
+from graphpivot.reference.service_match import CATALOGUE_SOURCE, WebServiceIndex, link_existing
 from graphpivot.store.base import GraphStore
-from graphpivot.webservices import CATALOGUE_SOURCE, WebServiceIndex, link_existing
 
 Source = Annotated[str, typer.Option("--source", help="Name of the intel source, recorded on every node and edge.")]
 Threat = Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) every value in the files is about.")]

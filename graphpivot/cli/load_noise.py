@@ -11,8 +11,15 @@ import typer
 from graphpivot.cli.context import err, state
 from graphpivot.cli.load import DryRun, Rejects, Strict, SummaryJson, app, check_paths
 from graphpivot.cli.loading import run_load
-from graphpivot.loaders.noise import read_noise_list
-from graphpivot.noise import NOISE_FILE_ENV, NOISE_SOURCE, apply_noise, configured_noise_file, load_rules, reset_noise
+from graphpivot.loaders.reference.noise_list import read_noise_list
+from graphpivot.reference.noise_flags import (
+    NOISE_FILE_ENV,
+    NOISE_SOURCE,
+    apply_noise,
+    configured_noise_file,
+    load_rules,
+    reset_noise,
+)
 
 
 @app.command("noise")

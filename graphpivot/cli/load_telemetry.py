@@ -22,11 +22,11 @@ import typer
 from graphpivot.cli.context import fail, state
 from graphpivot.cli.load import DryRun, Rejects, Strict, SummaryJson, app
 from graphpivot.cli.loading import run_load
-from graphpivot.loaders.assets import load_inventory, read_assets
-from graphpivot.loaders.eve import read_eve
-from graphpivot.loaders.network import DEFAULT_INTERNAL, Network
-from graphpivot.loaders.proxy import FORMATS, check_columns, read_proxy
-from graphpivot.loaders.zeek import read_zeek
+from graphpivot.loaders.telemetry.assets import load_inventory, read_assets
+from graphpivot.loaders.telemetry.eve import read_eve
+from graphpivot.loaders.telemetry.network import DEFAULT_INTERNAL, Network
+from graphpivot.loaders.telemetry.proxy import FORMATS, check_columns, read_proxy
+from graphpivot.loaders.telemetry.zeek import read_zeek
 from graphpivot.model import Record
 
 Inputs = Annotated[list[Path], typer.Argument(help="Log files, or folders to search for them (plain or gzip).")]

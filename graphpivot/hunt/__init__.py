@@ -1,1 +1,1 @@
-"""The hunt engine: run stored hunts, grade what they find, report it (see :mod:`graphpivot.exposure`)."""
+"""The hunt engine: run stored hunts, grade what they find, report it (see :mod:`graphpivot.hunt.exposure`)."""

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphpivot.exposure import ExposureResult, Intel, Options, Unchecked
+from graphpivot.hunt.intel import Intel
+from graphpivot.hunt.model import ExposureResult, Options, Unchecked
 from graphpivot.hunt.runner import Runner
 
 CHANNELS = ("dns", "http", "flow", "tls")

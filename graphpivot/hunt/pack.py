@@ -7,10 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphpivot.exposure import Exposure, ExposureResult, Finding, Options, Strength
 from graphpivot.hunt.blindspots import BlindSpots, blind_spots
+from graphpivot.hunt.exposure import Exposure
+from graphpivot.hunt.model import ExposureResult, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
-from graphpivot.hunt.webservice import Lead, web_service_leads
+from graphpivot.hunt.vocabulary import Strength
+from graphpivot.hunt.webservice_leads import Lead, web_service_leads
 
 NEW_USE_DAYS = 30  # default first-seen window: the last 30 days of telemetry
 

@@ -12,10 +12,7 @@ from typer.testing import CliRunner
 
 from graphpivot.cli import app
 from graphpivot.cli.demo import naive_hosts, reported_hosts, score
-from graphpivot.exposure import Options, Strength
-from graphpivot.hunt.pack import HuntResult, run_hunt
-from graphpivot.hunt.runner import Runner
-from graphpivot.loaders.demo import (
+from graphpivot.demo_scenario import (
     EXPOSED,
     LOOKUP_USERS,
     NOT_EXPOSED,
@@ -26,6 +23,10 @@ from graphpivot.loaders.demo import (
     scenario,
     t,
 )
+from graphpivot.hunt.model import Options
+from graphpivot.hunt.pack import HuntResult, run_hunt
+from graphpivot.hunt.runner import Runner
+from graphpivot.hunt.vocabulary import Strength
 from graphpivot.model import Edge, Node
 from graphpivot.store.base import GraphStore
 

@@ -8,10 +8,10 @@ import pytest
 from enrich_servers import DnsForwarder, Nsd, edges, outcomes, run_job
 from support import load, rows
 
+from graphpivot.enrich.dns_enricher import DnsEnricher
 from graphpivot.enrich.prepare import JobRequest
 from graphpivot.enrich.resolver import make_resolver
 from graphpivot.enrich.runner import EXIT_PARTIAL, Limits
-from graphpivot.loaders.enrich_dns import DnsEnricher
 from graphpivot.model import Edge, entity
 from graphpivot.store.base import GraphStore
 

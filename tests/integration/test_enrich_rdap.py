@@ -13,9 +13,9 @@ from enrich_servers import Nsd, RdapServer, edges, free_port, outcomes, run_job
 from support import load, rows
 
 from graphpivot.enrich.prepare import JobRequest
+from graphpivot.enrich.rdap_enricher import RdapEnricher
 from graphpivot.enrich.resolver import make_resolver
 from graphpivot.enrich.runner import EXIT_PARTIAL, Limits
-from graphpivot.loaders.enrich_rdap import RdapEnricher
 from graphpivot.model import entity
 from graphpivot.store.base import GraphStore
 

@@ -17,7 +17,7 @@ from support import load, rows
 from graphpivot.enrich.prepare import JobRequest
 from graphpivot.enrich.resolver import make_resolver
 from graphpivot.enrich.runner import Limits
-from graphpivot.loaders.enrich_tls import TlsEnricher
+from graphpivot.enrich.tls_enricher import TlsEnricher
 from graphpivot.model import entity
 from graphpivot.store.base import GraphStore
 

@@ -10,9 +10,11 @@ from support import load
 from typer.testing import CliRunner, Result
 
 from graphpivot.cli import app
-from graphpivot.exposure import Exposure, Options, Strength
+from graphpivot.demo_scenario import C2_IP, EXPOSED, IMPLANT_JA3, PASTE_C2, SEED, scenario, t
+from graphpivot.hunt.exposure import Exposure
+from graphpivot.hunt.model import Options
 from graphpivot.hunt.runner import Runner
-from graphpivot.loaders.demo import C2_IP, EXPOSED, IMPLANT_JA3, PASTE_C2, SEED, scenario, t
+from graphpivot.hunt.vocabulary import Strength
 from graphpivot.store.base import GraphStore
 
 REQUIRED_KEYS = {"host", "indicator", "evidence", "strength", "first_seen", "last_seen", "path", "sources"}

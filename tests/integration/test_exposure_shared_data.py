@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphpivot.loaders.intel.ioclist import read_ioc_list
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.zeek import read_zeek
 from support import load
 from typer.testing import CliRunner
 
 from graphpivot.cli import app
-from graphpivot.exposure import Exposure, Options
+from graphpivot.hunt.exposure import Exposure
+from graphpivot.hunt.model import Options
 from graphpivot.hunt.runner import Runner
-from graphpivot.loaders.ioclist import read_ioc_list
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.zeek import read_zeek
 from graphpivot.model import Record
 from graphpivot.store.base import GraphStore
 

@@ -10,7 +10,7 @@ from support import load
 from typer.testing import CliRunner, Result
 
 from graphpivot.cli import app
-from graphpivot.loaders.demo import EXPOSED, SILENT_ASSETS, WINDOW, scenario
+from graphpivot.demo_scenario import EXPOSED, SILENT_ASSETS, WINDOW, scenario
 from graphpivot.store.base import GraphStore
 
 

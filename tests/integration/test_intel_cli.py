@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from graphpivot.loaders.reference.webservice_catalogue import catalogue_path
 from typer.testing import CliRunner
 
 from graphpivot.cli import app
-from graphpivot.loaders.webservices import catalogue_path
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 

@@ -13,15 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
+from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
+from graphpivot.loaders.intel.ioclist import read_ioc_list
+from graphpivot.loaders.reference.webservice_catalogue import catalogue_path
 from support import load, rows, shared_data
 
 from graphpivot.canonical import InvalidValue, url_host
 from graphpivot.cli.load_intel import install_catalogue
 from graphpivot.ingest import Ingestor
-from graphpivot.loaders.csvfeed import PRESETS, FeedColumns, read_csv_feed
-from graphpivot.loaders.fingerprints import read_fingerprint_table
-from graphpivot.loaders.ioclist import read_ioc_list
-from graphpivot.loaders.webservices import catalogue_path
 from graphpivot.model import Node, Record, indicator_node
 from graphpivot.store.base import GraphStore
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphpivot.loaders.intel.certfile import read_certificates
+from graphpivot.loaders.intel.misp import read_misp
 from support import load, rows
 
 from graphpivot import canonical as c
-from graphpivot.loaders.certfile import read_certificates
-from graphpivot.loaders.misp import read_misp
 from graphpivot.store.base import GraphStore
 
 T0 = 1_700_000_000

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphpivot.loaders.intel.stix import read_stix
 from stix2patterns.v20.pattern import Pattern as Pattern20
 from stix2patterns.v21.pattern import Pattern as Pattern21
 from support import load, rows, shared_data
 
 from graphpivot import canonical as c
 from graphpivot.cli.load_intel import install_catalogue
-from graphpivot.loaders.stix import read_stix
 from graphpivot.model import entity
 from graphpivot.store.base import GraphStore
 

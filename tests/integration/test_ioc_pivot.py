@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from graphpivot.loaders.intel.ioclist import read_ioc_list
 from support import load, rows
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import Catalog
-from graphpivot.loaders.demo import SEED, scenario
-from graphpivot.loaders.ioclist import read_ioc_list
+from graphpivot.demo_scenario import SEED, scenario
 from graphpivot.model import Reject, indicator_node
 from graphpivot.store.base import GraphStore
 

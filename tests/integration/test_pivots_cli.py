@@ -18,7 +18,7 @@ from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog
 from graphpivot.cli import app
 from graphpivot.model import Edge, Record
-from graphpivot.noise import NOISE_FILE_ENV, default_noise_file, load_rules
+from graphpivot.reference.noise_flags import NOISE_FILE_ENV, default_noise_file, load_rules
 from graphpivot.store.base import GraphStore, QueryTimeout
 from graphpivot.store.embedded import LadybugStore
 

@@ -13,11 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from graphpivot.loaders.telemetry.eve import read_eve
+from graphpivot.loaders.telemetry.network import DEFAULT_INTERNAL, Network
 from support import load, rows
 
 from graphpivot.canonical import canonical_domain, canonical_host, canonical_url
-from graphpivot.loaders.eve import read_eve
-from graphpivot.loaders.network import DEFAULT_INTERNAL, Network
 from graphpivot.store.base import GraphStore
 
 CTU = "147.32.0.0/16"  # the CTU university network the CTU-13 capture was taken in

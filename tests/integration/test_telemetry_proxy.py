@@ -11,12 +11,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.proxy import read_proxy
 from support import load, rows
 from telemetry_support import graph_dump, nonzero_counts
 
 from graphpivot.canonical import canonical_host, canonical_url
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.proxy import read_proxy
 from graphpivot.store.base import GraphStore
 
 # The ProxySG "main" access-log format, as Blue Coat documents it.

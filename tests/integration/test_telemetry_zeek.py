@@ -17,14 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from graphpivot.loaders.intel.ioclist import read_ioc_list
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.zeek import read_zeek
 from support import load, rows
 from telemetry_support import graph_dump, nonzero_counts
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_host, canonical_url
 from graphpivot.catalog import Catalog
-from graphpivot.loaders.ioclist import read_ioc_list
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.zeek import read_zeek
 from graphpivot.store.base import GraphStore
 
 INTERNAL = [

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphpivot.loaders.noise import KINDS, NoiseRule, read_noise_list, read_rules
+from graphpivot.loaders.reference.noise_list import KINDS, NoiseRule, read_noise_list, read_rules
+
 from graphpivot.model import Node, Reject
-from graphpivot.noise import default_noise_file, load_rules
+from graphpivot.reference.noise_flags import default_noise_file, load_rules
 
 CATEGORIES = {"cdn", "cloud", "parking", "registrar-ns", "dns-hosting", "privacy-email", "free-ca", "sinkhole"}
 

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from graphpivot.cli import app
 from graphpivot.cli.enrich import parse_age
 from graphpivot.enrich.base import Target
+from graphpivot.enrich.dns_enricher import response_records, rname_email, summarise
+from graphpivot.enrich.rdap_enricher import LookupFailedError, parse_registration
 from graphpivot.enrich.resolver import Answer, parse_resolver
 from graphpivot.enrich.selection import plan, reserved, targets_from_rows
-from graphpivot.loaders.enrich_dns import response_records, rname_email, summarise
-from graphpivot.loaders.enrich_rdap import LookupFailedError, parse_registration
-from graphpivot.loaders.enrich_tls import CertFacts, chain_records, judge
+from graphpivot.enrich.tls_enricher import CertFacts, chain_records, judge
 from graphpivot.model import Edge, Node, Reject
 
 

@@ -6,22 +6,15 @@ from typing import Any
 
 import pytest
 
-from graphpivot.exposure import (
-    EVIDENCE_STRENGTH,
-    ExposureError,
-    Intel,
-    Observation,
-    Options,
-    Pivot,
-    Strength,
-    evidence_path,
-    grade,
-    intel_from_rows,
-    parse_seed,
-)
 from graphpivot.hunt.blindspots import gaps_in, host_blind_spots, merge_spans, time_coverage, unchecked_indicators
+from graphpivot.hunt.evidence import evidence_path
+from graphpivot.hunt.exposure import parse_seed
+from graphpivot.hunt.grading import grade
+from graphpivot.hunt.intel import Intel, intel_from_rows
+from graphpivot.hunt.model import ExposureError, Observation, Options, Pivot
+from graphpivot.hunt.report import code, plain
 from graphpivot.hunt.runner import QueryRun, cypher_literal
-from graphpivot.report import code, plain
+from graphpivot.hunt.vocabulary import EVIDENCE_STRENGTH, Strength
 
 OPTIONS = Options()
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
+from graphpivot.loaders.intel.indicators import epoch, read_json, typed_indicator
+from graphpivot.loaders.intel.stixpattern import PatternError, comparisons
 
 from graphpivot.canonical import InvalidValue
-from graphpivot.loaders.csvfeed import PRESETS, FeedColumns, read_csv_feed
-from graphpivot.loaders.intelcommon import epoch, read_json, typed_indicator
-from graphpivot.loaders.stixpattern import PatternError, comparisons
 from graphpivot.model import Edge, Node, Reject, Skipped
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from graphpivot.loaders.reference.webservice_catalogue import ABUSE_TYPES, CATEGORIES, catalogue_path, read_web_services
+
 from graphpivot.canonical import url_host
-from graphpivot.loaders.webservices import ABUSE_TYPES, CATEGORIES, catalogue_path, read_web_services
 from graphpivot.model import Edge, Node, Reject, indicator_node
-from graphpivot.webservices import WebServiceIndex
+from graphpivot.reference.service_match import WebServiceIndex
 
 ATTACK_SERVICES = {"T1102", "T1567", "T1608", "T1583", "T1572", "T1090", "T1105"}
 

@@ -6,15 +6,15 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from graphpivot.loaders.telemetry.assets import load_inventory, parse_assets
+from graphpivot.loaders.telemetry.edges import Telemetry, common_name, connect_url, http_url
+from graphpivot.loaders.telemetry.network import Network, is_peer_address
+from graphpivot.loaders.telemetry.observations import Observations, derived_props
+from graphpivot.loaders.telemetry.proxy import _Bluecoat, _squid, _time
+from graphpivot.loaders.telemetry.zeek import SPECS, ZeekMapper
+from graphpivot.loaders.telemetry.zeek_certs import CertIndex
 
 from graphpivot.canonical import InvalidValue
-from graphpivot.loaders.assets import load_inventory, parse_assets
-from graphpivot.loaders.network import Network, is_peer_address
-from graphpivot.loaders.observations import Observations, derived_props
-from graphpivot.loaders.proxy import _Bluecoat, _squid, _time
-from graphpivot.loaders.telemetry import Telemetry, common_name, connect_url, http_url
-from graphpivot.loaders.zeek import SPECS, ZeekMapper
-from graphpivot.loaders.zeek_certs import CertIndex
 from graphpivot.model import Edge, Node, Reject, entity
 
 

@@ -6,9 +6,10 @@ import random
 import tracemalloc
 from pathlib import Path
 
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.zeek import read_zeek
+
 from graphpivot.ingest import Ingestor
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.zeek import read_zeek
 
 HEADER = (
     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"

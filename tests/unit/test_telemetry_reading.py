@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-
+from graphpivot.loaders.telemetry.zeek_format import Kind, LogSpec, rows, sniff, unescape
 from graphpivot.loaders.textio import MAX_JUNK_RUN, read_lines
-from graphpivot.loaders.zeek_format import Kind, LogSpec, rows, sniff, unescape
+
 from graphpivot.model import Progress, Reject
 
 SPEC = LogSpec(

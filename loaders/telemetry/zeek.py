@@ -5,7 +5,7 @@ certificates join across logs: ``files.log`` and ``x509.log`` are read first,
 whatever order the files come in. Each file's log type comes from its
 ``#path`` header, a ``_path`` field, its file name (``dns.log``,
 ``dns.2024-05-01.log.gz``) or its fields. Logs of other types are skipped with
-a note. What each log becomes is described in :mod:`graphpivot.loaders.telemetry`;
+a note. What each log becomes is described in :mod:`graphpivot.loaders.telemetry.edges`;
 specifics here:
 
 * dns: ``QUERIED`` from internal clients with qtype and rcode names; answers of
@@ -29,12 +29,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from graphpivot.loaders.telemetry.edges import Cert, Telemetry, cert_key_type, certificate_props, connect_url, http_url
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.observations import Observations
+from graphpivot.loaders.telemetry.zeek_certs import CertIndex
+from graphpivot.loaders.telemetry.zeek_format import Kind, LogSpec, rows, sniff
+
 from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.observations import Observations
-from graphpivot.loaders.telemetry import Cert, Telemetry, cert_key_type, certificate_props, connect_url, http_url
-from graphpivot.loaders.zeek_certs import CertIndex
-from graphpivot.loaders.zeek_format import Kind, LogSpec, rows, sniff
 from graphpivot.model import Note, Record, Reject
 
 T, N, S, L = Kind.TIME, Kind.INT, Kind.STR, Kind.STR_LIST

@@ -5,7 +5,7 @@ A CSV file (``kind,value,category,name,source``; ``#`` comments) of rules. Each
 rule that names one node (an ASN, a CIDR netblock, an IP, a domain, an e-mail
 address) becomes that node with ``noise = true`` and a ``noise_reason``; how the
 rules spread to the nodes they cover (names under a domain, addresses inside a
-range, ...) is :mod:`graphpivot.noise`'s job.
+range, ...) is :mod:`graphpivot.reference.noise_flags`'s job.
 """
 
 from __future__ import annotations

@@ -29,11 +29,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graphpivot.canonical import InvalidValue
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.observations import Observations
-from graphpivot.loaders.telemetry import Telemetry, connect_url, http_url
+from graphpivot.loaders.telemetry.edges import Telemetry, connect_url, http_url
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.textio import read_lines
+
+from graphpivot.canonical import InvalidValue
 from graphpivot.model import Record, Reject
 
 FORMATS = ("squid", "bluecoat", "csv", "jsonl")

@@ -2,7 +2,7 @@
 
 One :class:`Telemetry` per load turns the facts a log line states (who asked
 for which name, who connected where, which URL was fetched, which certificate a
-server showed) into folded :class:`~graphpivot.loaders.observations.Observations`:
+server showed) into folded :class:`~graphpivot.loaders.telemetry.observations.Observations`:
 
 * the internal side of a connection is a ``Host`` (see :mod:`.network`), the
   external side an ``IP`` or ``Domain``; traffic between two internal or two
@@ -33,10 +33,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from graphpivot.loaders.telemetry.network import Network, is_peer_address
+from graphpivot.loaders.telemetry.observations import Observations
+
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_fingerprint, canonical_ip, canonical_url
 from graphpivot.canonical import url_host as _url_host
-from graphpivot.loaders.network import Network, is_peer_address
-from graphpivot.loaders.observations import Observations
 from graphpivot.model import Note, Record, entity
 
 Cert = tuple[str, str]  # (key, key_type)

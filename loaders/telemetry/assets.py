@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphpivot.loaders.telemetry.network import Asset, AssetInventory, IPNetwork
+
 from graphpivot.canonical import InvalidValue
-from graphpivot.loaders.network import Asset, AssetInventory, IPNetwork
 from graphpivot.model import Note, Progress, Record, Reject, entity
 
 COLUMNS = {

@@ -1,6 +1,6 @@
 """Suricata EVE JSON (``eve.json``, plain or gzip): dns, tls, http, flow, netflow and alert events.
 
-What the events become is described in :mod:`graphpivot.loaders.telemetry`; specifics:
+What the events become is described in :mod:`graphpivot.loaders.telemetry.edges`; specifics:
 
 * dns: queries (``type`` ``query``, or ``request`` with a ``queries`` list in
   EVE v3) give ``QUERIED``; answers give passive DNS from the typed
@@ -31,11 +31,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
-from graphpivot.loaders.network import Network
-from graphpivot.loaders.observations import Observations
-from graphpivot.loaders.telemetry import Cert, Telemetry, certificate_props, http_url
+from graphpivot.loaders.telemetry.edges import Cert, Telemetry, certificate_props, http_url
+from graphpivot.loaders.telemetry.network import Network
+from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.textio import read_lines
+
+from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
 from graphpivot.model import Record, Reject
 
 DNS_PORTS = frozenset({53, 5353, 5355})

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphpivot.exposure import Options, Strength
+from graphpivot.hunt.model import Options
 from graphpivot.hunt.runner import Runner
+from graphpivot.hunt.vocabulary import Strength
 
 
 @dataclass

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphpivot.loaders.intel.indicators import Indicator, epoch, optional_epoch, read_json, typed_indicator, url_host
+from graphpivot.loaders.intel.stixpattern import Comparison, PatternError, comparisons
+
 from graphpivot.canonical import InvalidValue, canonical_host
-from graphpivot.loaders.intelcommon import Indicator, epoch, optional_epoch, read_json, typed_indicator, url_host
-from graphpivot.loaders.stixpattern import Comparison, PatternError, comparisons
 from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
 
 THREAT_TYPES = {

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphpivot.loaders.intel.indicators import epoch, read_json, typed_indicator, url_host
 from pymisp import MISPAttribute, MISPEvent, MISPObject
 from pymisp.exceptions import PyMISPError
 
 from graphpivot.canonical import InvalidValue, canonical_host
-from graphpivot.loaders.intelcommon import epoch, read_json, typed_indicator, url_host
 from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
 
 # MISP attribute type -> the kinds of its '|'-separated parts (None: a part that is context only)

@@ -11,7 +11,7 @@ service's fields.
 It yields a WebService per slug (carrying the domains and URL prefixes it
 matches, which is how the ingest path links later loads), a Domain per catalogue
 domain, and ``OPERATED_BY`` from each such Domain. Domains and URLs already in
-the graph are linked by :func:`graphpivot.webservices.link_existing`.
+the graph are linked by :func:`graphpivot.reference.service_match.link_existing`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 from graphpivot.canonical import InvalidValue, canonical_domain
 from graphpivot.model import Node, Progress, Record, Reject, entity
-from graphpivot.webservices import WebServiceIndex, link_edge
+from graphpivot.reference.service_match import WebServiceIndex, link_edge
 
 CATEGORIES = ("paste", "file-share", "messaging", "code-hosting", "cloud-storage", "tunnel", "serverless", "social",
               "image-hosting")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graphpivot.loaders.textio import read_lines
+
 from graphpivot.model import Progress, Reject
 
 

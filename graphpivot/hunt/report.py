@@ -14,10 +14,11 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from graphpivot.exposure import Finding, Strength
 from graphpivot.hunt.blindspots import CHANNEL_NAMES, CHANNELS
+from graphpivot.hunt.model import Finding
 from graphpivot.hunt.pack import HuntResult
-from graphpivot.hunt.webservice import Lead
+from graphpivot.hunt.vocabulary import Strength
+from graphpivot.hunt.webservice_leads import Lead
 from graphpivot.output import is_time_column, iso
 
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".html": "html", ".htm": "html"}

@@ -1,7 +1,7 @@
 """Spread the noise list over the graph: flag every node a rule covers.
 
 A rule's own node (an ASN, a netblock, a domain ...) is loaded by
-:mod:`graphpivot.loaders.noise`; here the rules reach the nodes they cover:
+:mod:`graphpivot.loaders.reference.noise_list`; here the rules reach the nodes they cover:
 names under a noise domain and e-mail addresses at it, addresses inside a noise
 range or announced by a noise ASN, CA certificates by subject CN. Flags are
 graph data (``noise``, ``noise_reason``) that every pivot reads; a flag already
@@ -21,7 +21,7 @@ from typing import Any
 
 from graphpivot.canonical import registered_domain
 from graphpivot.ingest import Ingestor
-from graphpivot.loaders.noise import NoiseRule, read_noise_list, read_rules
+from graphpivot.loaders.reference.noise_list import NoiseRule, read_noise_list, read_rules
 from graphpivot.model import Reject
 from graphpivot.schema import NODES
 from graphpivot.store.base import GraphStore

@@ -22,8 +22,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from graphpivot.loaders.intel.indicators import KINDS, Indicator, optional_epoch, typed_indicator, url_host
+
 from graphpivot.canonical import InvalidValue, split_host_port
-from graphpivot.loaders.intelcommon import KINDS, Indicator, optional_epoch, typed_indicator, url_host
 from graphpivot.model import Edge, Progress, Record, Reject, Skipped, entity, indicator_node
 
 # Feed type names (lower-cased) -> indicator kind.

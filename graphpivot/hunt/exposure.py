@@ -1,0 +1,219 @@
+"""Exposure: which internal hosts touched indicator infrastructure, and how sure we are.
+
+The ``exposure-*`` stored hunts return one row per piece of evidence (a host's DNS
+query, HTTP request, flow or TLS client fingerprint that reached an indicator).
+Here each row is graded and the rows are folded into one finding per
+(host, indicator). Evidence strength, strongest first:
+
+1. *very strong*: the exact URL, or the client fingerprint of the malware;
+2. *strong*: the exact domain or IP;
+3. *medium*: a name under an indicator domain, or the site of an indicator URL;
+4. *low*: infrastructure reached from an indicator through a low-degree attribute
+   (``--expand``: shared IP at overlapping times, name server, certificate, ...);
+5. *weak*: a popular web-service domain alone, or a service/provider that intel
+   lists as "suspicious" rather than malicious (an IP-lookup service, a dynamic-DNS
+   provider). Rare internal use and large uploads raise it to *low*.
+
+Confidence (0..1) starts from the strength and drops with the pivot degree (how
+many domains share the IP or attribute crossed), with a stage-2 expansion, with
+a client fingerprint many internal hosts share, and with the intel's own confidence.
+Evidence counts only inside the indicator's validity window (MENTIONS
+``valid_from``/``valid_until``), and first/last seen are clipped to it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from graphpivot.canonical import InvalidValue
+from graphpivot.hunt.evidence import evidence_path
+from graphpivot.hunt.grading import grade
+from graphpivot.hunt.intel import Intel, intel_from_rows
+from graphpivot.hunt.model import ExposureError, ExposureResult, Finding, Grade, Observation, Options, Pivot, Unchecked
+from graphpivot.hunt.runner import Runner
+from graphpivot.hunt.vocabulary import (
+    EXPAND_LIMIT,
+    EXPAND_QUERY,
+    FINGERPRINT_PREFIXES,
+    KIND_HUNTS,
+    REACHED_HUNTS,
+    SEED_SOURCE,
+)
+from graphpivot.model import entity, indicator_node
+
+
+def parse_seed(text: str) -> tuple[str, str]:
+    """(kind, canonical key) of a seed given on the command line: URL, IP, domain or ``ja3:<md5>``."""
+    value = text.strip()
+    try:
+        is_fingerprint = value.lower().startswith(FINGERPRINT_PREFIXES)
+        node = entity("Fingerprint", value) if is_fingerprint else indicator_node(value)
+    except InvalidValue as exc:
+        raise ExposureError(f"seed {text!r} is not a URL, IP, domain or fingerprint: {exc}") from None
+    return node.label, node.key
+
+
+class Exposure:
+    """One exposure run over a store: indicators in, graded findings out."""
+
+    def __init__(self, runner: Runner, options: Options | None = None) -> None:
+        self.runner = runner
+        self.options = options or Options()
+        self._population: int | None = None
+
+    # ------------------------------------------------------------ indicators
+    def load_intel(self, seeds: list[tuple[str, str]], *, all_indicators: bool) -> dict[tuple[str, str], Intel]:
+        """Intel for the seeds (unknown seeds get an open window) and, optionally, every flagged indicator."""
+        wanted = set(seeds)
+        keys = sorted({key for _, key in seeds})
+        rows = self.runner.run_chunked("indicator-intel", "indicators", keys, {"all_indicators": False})
+        if all_indicators:
+            rows += self.runner.run("indicator-intel", {"all_indicators": True})
+        intel = {
+            slot: item
+            for slot, item in intel_from_rows(rows).items()
+            if slot in wanted or (all_indicators and item.flagged)
+        }
+        for slot in seeds:
+            item = intel.setdefault(slot, Intel(*slot))
+            if not item.reports:
+                item.sources.add(SEED_SOURCE)  # nothing but the analyst vouches for it
+        return intel
+
+    # ------------------------------------------------------------ evidence
+    def _time(self) -> dict[str, Any]:
+        return {"since": self.options.since, "until": self.options.until}
+
+    def direct(self, intel: dict[tuple[str, str], Intel]) -> list[Observation]:
+        """Observations of hosts touching the indicators themselves."""
+        observations: list[Observation] = []
+        for kind, hunts in KIND_HUNTS.items():
+            keys = sorted(key for (k, key) in intel if k == kind)
+            for hunt in hunts:
+                for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
+                    observations.append(Observation.from_row(hunt, row))
+        return observations
+
+    def expanded(self, intel: dict[tuple[str, str], Intel]) -> tuple[list[Observation], int]:
+        """Observations of hosts touching what ``expand`` reached from Domain and IP indicators."""
+        seed_kind = {key: kind for (kind, key) in intel if kind in REACHED_HUNTS}
+        params = {
+            **self._time(),
+            "max_fanout": self.options.max_fanout,
+            "tolerance": self.options.tolerance,
+            "limit": EXPAND_LIMIT,
+        }
+        best: dict[tuple[str, str], dict[str, Pivot]] = defaultdict(dict)
+        for row in self.runner.run_chunked(EXPAND_QUERY, "seeds", sorted(seed_kind), params):
+            kind, key = row["kind"], row["key"]
+            if (kind, key) in intel or kind not in REACHED_HUNTS:
+                continue  # an indicator itself: its direct evidence is stronger
+            pivot = Pivot(
+                row["seed"],
+                int(row["stage"]),
+                tuple(row.get("via") or ()),
+                tuple(row.get("via_kinds") or ()),
+                int(row.get("max_degree") or 0),
+            )
+            known = best[(kind, key)].get(pivot.seed)
+            if known is None or (pivot.stage, pivot.max_degree) < (known.stage, known.max_degree):
+                best[(kind, key)][pivot.seed] = pivot
+        observations: list[Observation] = []
+        for kind, hunt in REACHED_HUNTS.items():
+            keys = sorted(key for (k, key) in best if k == kind)
+            for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
+                for pivot in best[(kind, row["indicator"])].values():
+                    observations.append(
+                        Observation.from_row(
+                            hunt,
+                            row,
+                            indicator=pivot.seed,
+                            indicator_kind=seed_kind[pivot.seed],
+                            evidence="infrastructure",
+                            pivot=pivot,
+                        )
+                    )
+        return observations, len(best)
+
+    def population(self) -> int:
+        """Internal hosts with any telemetry in the window (the base for 'rare')."""
+        if self._population is None:
+            rows = self.runner.run("blind-spots-hosts", self._time())
+            self._population = sum(1 for r in rows if r["dns"] or r["http"] or r["flow"] or r["tls"])
+        return self._population
+
+    # ------------------------------------------------------------ the run
+    def run(self, seeds: list[str], *, all_indicators: bool = False) -> ExposureResult:
+        """Find, grade and fold the evidence for ``seeds`` (and every indicator with ``all_indicators``)."""
+        if not seeds and not all_indicators:
+            raise ExposureError("give at least one seed, or --all-indicators")
+        intel = self.load_intel([parse_seed(s) for s in seeds], all_indicators=all_indicators)
+        unchecked = [
+            Unchecked(kind, key, f"no telemetry ties internal hosts to a {kind}; pivot from it first")
+            for (kind, key) in sorted(intel)
+            if kind not in KIND_HUNTS
+        ]
+        observations = self.direct(intel)
+        reached = 0
+        if self.options.expand:
+            more, reached = self.expanded(intel)
+            observations += more
+        findings, outside = self.fold(observations, intel)
+        return ExposureResult(findings, intel, unchecked, outside, reached)
+
+    def fold(self, observations: list[Observation], intel: dict[tuple[str, str], Intel]) -> tuple[list[Finding], int]:
+        """Grade each observation inside its window; one finding per (host, indicator)."""
+        graded: dict[tuple[str, str, str], list[tuple[Grade, Observation]]] = defaultdict(list)
+        outside = 0
+        needs_population = any(
+            o.service or intel[(o.indicator_kind, o.indicator)].suspicious for o in observations
+        )
+        population = self.population() if needs_population else 0
+        for obs in observations:
+            item = intel[(obs.indicator_kind, obs.indicator)]
+            if not item.overlaps(obs.first_seen, obs.last_seen):
+                outside += 1
+                continue
+            obs.first_seen, obs.last_seen = item.clip(obs.first_seen, obs.last_seen)
+            obs.first_seen = max(obs.first_seen, self.options.since)
+            obs.last_seen = min(obs.last_seen, self.options.until)
+            graded[(obs.host, obs.indicator_kind, obs.indicator)].append(
+                (grade(obs, item, population=population, options=self.options), obs)
+            )
+        findings = [self._finding(intel[(kind, ind)], pairs) for (_, kind, ind), pairs in graded.items()]
+        return sorted(findings, key=Finding.sort_key), outside
+
+    def _finding(self, item: Intel, pairs: list[tuple[Grade, Observation]]) -> Finding:
+        best_grade, best = max(pairs, key=lambda p: (p[0].strength, p[0].confidence, -p[1].hops))
+        hunts = {obs.hunt for _, obs in pairs} | ({EXPAND_QUERY} if any(obs.pivot for _, obs in pairs) else set())
+        attack = {a for hunt in hunts for a in self.runner.query(hunt).header.attack}
+        return Finding(
+            host=best.host,
+            indicator=item.key,
+            indicator_kind=item.kind,
+            evidence=best_grade.evidence,
+            strength=best_grade.strength,
+            confidence=best_grade.confidence,
+            first_seen=min(obs.first_seen for _, obs in pairs),
+            last_seen=max(obs.last_seen for _, obs in pairs),
+            path=evidence_path(best),
+            sources=sorted(item.reports or item.sources),
+            telemetry=sorted({t for _, obs in pairs for t in obs.telemetry}),
+            threats=sorted(item.threats),
+            attack=sorted(attack),
+            touched=sorted({obs.url or obs.touched for _, obs in pairs}),
+            reasons=best_grade.reasons,
+            count=sum(obs.count for _, obs in pairs),
+            bytes_out=sum(obs.bytes_out for _, obs in pairs),
+            observations=len(pairs),
+            hunts=sorted(hunts),
+            valid_from=item.valid_from,
+            valid_until=item.valid_until,
+            pivot=best.pivot,
+            query_id=best.hunt,
+            query_params={
+                "indicators": [best.touched if best.pivot else best.indicator],
+                "since": self.options.since,
+                "until": self.options.until,
+            },
+        )

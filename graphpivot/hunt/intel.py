@@ -1,0 +1,84 @@
+"""What intel says about each indicator: reports, validity window, threats, and whether it is only 'suspicious'."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphpivot.hunt.vocabulary import SUSPICIOUS_MARKERS
+
+
+@dataclass
+class Intel:
+    """What intel says about one indicator: reports, window, threats, and whether it is only 'suspicious'."""
+
+    kind: str
+    key: str
+    reports: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+    threats: set[str] = field(default_factory=set)
+    valid_from: int | None = None
+    valid_until: int | None = None
+    confidence: int | None = None
+    suspicious: bool = False
+    flagged: bool = False
+
+    def overlaps(self, first: int, last: int) -> bool:
+        """Whether ``first..last`` meets the window in which the intel holds."""
+        return (self.valid_from is None or last >= self.valid_from) and (
+            self.valid_until is None or first <= self.valid_until
+        )
+
+    def clip(self, first: int, last: int) -> tuple[int, int]:
+        """``first..last`` cut to the window."""
+        lo = first if self.valid_from is None else max(first, self.valid_from)
+        hi = last if self.valid_until is None else min(last, self.valid_until)
+        return lo, hi
+
+
+def intel_from_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Intel]:
+    """Fold ``indicator-intel`` rows (one per indicator and report) into one :class:`Intel` each.
+
+    The window is the hull of the mentions' windows; a mention without ``valid_from``
+    (or ``valid_until``) leaves that side open. An indicator is *suspicious* when every
+    report that mentions it says so; one malware list is enough to make it malicious.
+    """
+    intel: dict[tuple[str, str], Intel] = {}
+    opened: dict[tuple[str, str], set[str]] = defaultdict(set)
+    verdicts: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for row in rows:
+        slot = (row["kind"], row["key"])
+        item = intel.setdefault(slot, Intel(row["kind"], row["key"]))
+        item.flagged = item.flagged or bool(row.get("flagged"))
+        item.sources.update(row.get("node_sources") or [])
+        if row.get("report") is None:
+            continue
+        item.reports.add(row["report"])
+        if row.get("report_source"):
+            item.sources.add(row["report_source"])
+        item.threats.update(row.get("threats") or [])
+        if row.get("confidence") is not None:
+            item.confidence = max(item.confidence or 0, int(row["confidence"]))
+        _widen(item, opened[slot], row.get("valid_from"), row.get("valid_until"))
+        markers = {str(m).strip().lower() for m in [*(row.get("report_tags") or []), *(row.get("context") or [])]}
+        verdicts[slot].append(bool(markers & SUSPICIOUS_MARKERS))
+    for slot, item in intel.items():
+        item.suspicious = bool(verdicts[slot]) and all(verdicts[slot])
+    return intel
+
+
+def _widen(item: Intel, opened: set[str], valid_from: int | None, valid_until: int | None) -> None:
+    if valid_from is None:
+        opened.add("from")
+    if "from" in opened:
+        item.valid_from = None
+    elif valid_from is not None:
+        item.valid_from = valid_from if item.valid_from is None else min(item.valid_from, valid_from)
+    if valid_until is None:
+        opened.add("until")
+    if "until" in opened:
+        item.valid_until = None
+    elif valid_until is not None:
+        item.valid_until = valid_until if item.valid_until is None else max(item.valid_until, valid_until)

@@ -1,0 +1,200 @@
+"""The hunt's data: run options, observations (one hunt row each), pivots, grades, findings and results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphpivot.canonical import InvalidValue
+from graphpivot.catalog import FOREVER
+from graphpivot.hunt.intel import Intel
+from graphpivot.hunt.vocabulary import HUNT_EVIDENCE, Strength
+from graphpivot.model import entity
+
+
+class ExposureError(ValueError):
+    """A seed that is not an indicator graphpivot can read, or a bad option."""
+
+
+@dataclass
+class Options:
+    """Knobs of an exposure run (CLI flags)."""
+
+    since: int = 0
+    until: int = FOREVER
+    expand: bool = False
+    max_fanout: int = 200
+    tolerance: int = 86400
+    rare_hosts: int = 3
+    rare_population: int = 20
+    upload_bytes: int = 10_000_000
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """How ``expand`` reached a piece of infrastructure from a seed indicator."""
+
+    seed: str
+    stage: int
+    via: tuple[str, ...]
+    via_kinds: tuple[str, ...]
+    max_degree: int
+
+
+@dataclass
+class Observation:
+    """One hunt row: a host's edge that reached (or led to) an indicator."""
+
+    host: str
+    indicator: str
+    indicator_kind: str
+    evidence: str
+    hunt: str
+    rel: str
+    touched: str
+    url: str = ""
+    hops: int = 0
+    first_seen: int = 0
+    last_seen: int = 0
+    count: int = 0
+    bytes_out: int = 0
+    telemetry: list[str] = field(default_factory=list)
+    service: str = ""
+    degree: int = 0
+    users: int = 0
+    pivot: Pivot | None = None
+
+    @classmethod
+    def from_row(cls, hunt: str, row: dict[str, Any], **override: Any) -> Observation:
+        values = {
+            "host": row["host"],
+            "indicator": row["indicator"],
+            "indicator_kind": row["indicator_kind"],
+            "evidence": HUNT_EVIDENCE.get(hunt, ""),
+            "hunt": hunt,
+            "rel": row["rel"],
+            "touched": row["touched"],
+            "url": row.get("url") or "",
+            "hops": int(row.get("hops") or 0),
+            "first_seen": int(row["first_seen"]),
+            "last_seen": int(row["last_seen"]),
+            "count": int(row.get("count") or 0),
+            "bytes_out": int(row.get("bytes_out") or 0),
+            "telemetry": list(row.get("telemetry") or []),
+            "service": row.get("service") or "",
+            "degree": int(row.get("degree") or 0),
+            "users": int(row.get("users") or 0),
+        }
+        values.update(override)
+        return cls(**values)
+
+    @property
+    def touched_kind(self) -> str:
+        if self.rel == "USED_CLIENT":
+            return "Fingerprint"
+        if self.rel == "CONNECTED_TO":
+            return "IP"
+        if self.indicator_kind == "URL" and self.touched == self.indicator:
+            return "URL"
+        return _host_kind(self.touched)
+
+
+def _host_kind(key: str) -> str:
+    try:
+        return entity("IP", key).label
+    except InvalidValue:
+        return "Domain"
+
+
+@dataclass
+class Grade:
+    evidence: str
+    strength: Strength
+    confidence: float
+    reasons: list[str]
+
+@dataclass
+class Finding:
+    """One host and one indicator, with the best evidence between them and everything else seen."""
+
+    host: str
+    indicator: str
+    indicator_kind: str
+    evidence: str
+    strength: Strength
+    confidence: float
+    first_seen: int
+    last_seen: int
+    path: list[str]
+    sources: list[str]
+    telemetry: list[str]
+    threats: list[str]
+    attack: list[str]
+    touched: list[str]
+    reasons: list[str]
+    count: int
+    bytes_out: int
+    observations: int
+    hunts: list[str]
+    valid_from: int | None = None
+    valid_until: int | None = None
+    pivot: Pivot | None = None
+    query_id: str = ""
+    query_params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for JSON, CSV and reports."""
+        return {
+            "host": self.host,
+            "indicator": self.indicator,
+            "indicator_kind": self.indicator_kind,
+            "evidence": self.evidence,
+            "strength": self.strength.label,
+            "strength_rank": int(self.strength),
+            "confidence": self.confidence,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "path": self.path,
+            "sources": self.sources,
+            "telemetry": self.telemetry,
+            "threats": self.threats,
+            "attack": self.attack,
+            "touched": self.touched,
+            "reasons": self.reasons,
+            "count": self.count,
+            "bytes_out": self.bytes_out,
+            "observations": self.observations,
+            "hunts": self.hunts,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "pivot": None
+            if self.pivot is None
+            else {
+                "seed": self.pivot.seed,
+                "stage": self.pivot.stage,
+                "via": list(self.pivot.via),
+                "via_kinds": list(self.pivot.via_kinds),
+                "max_degree": self.pivot.max_degree,
+            },
+        }
+
+    def sort_key(self) -> tuple[int, float, int, str, str]:
+        return (-int(self.strength), -self.confidence, -self.last_seen, self.host, self.indicator)
+
+
+@dataclass
+class Unchecked:
+    """An indicator no exposure hunt can test, and why."""
+
+    kind: str
+    key: str
+    reason: str
+
+
+@dataclass
+class ExposureResult:
+    findings: list[Finding]
+    intel: dict[tuple[str, str], Intel]
+    unchecked: list[Unchecked]
+    outside_window: int
+    reached: int

@@ -1,0 +1,1 @@
+"""Parsers of enterprise telemetry: Zeek, Suricata EVE, proxy logs, the asset inventory."""

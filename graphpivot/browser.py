@@ -13,23 +13,24 @@ those characters (and ``?``) inside string values are written as Cypher
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import quote
 
+from graphpivot.config import DEFAULT_BROWSER_URL, from_env
+
 BROWSER_URL_ENV = "GRAPHPIVOT_NEO4J_BROWSER_URL"
-DEFAULT_BROWSER_URL = "http://127.0.0.1:7474/browser/"
+__all__ = ["BROWSER_URL_ENV", "DEFAULT_BROWSER_URL", "browser_link", "browser_url", "cypher_literal", "editor_text"]
 _UNSAFE_IN_URL = "&#?"
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def browser_url() -> str:
     """Base address of Neo4j Browser: ``GRAPHPIVOT_NEO4J_BROWSER_URL`` or the local default."""
-    return os.environ.get(BROWSER_URL_ENV) or DEFAULT_BROWSER_URL
+    return from_env().browser_url
 
 
 def cypher_literal(value: Any) -> str:
-    """A Cypher literal for a parameter value (str, int, float, bool, None or a list of them)."""
+    """A Cypher literal for a parameter value (str, int, float, bool, None, or lists and maps of them)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -43,7 +44,17 @@ def cypher_literal(value: Any) -> str:
         return f'"{escaped}"'
     if isinstance(value, list | tuple):
         return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (f"`{_map_key(str(k))}`: {cypher_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     raise TypeError(f"no Cypher literal for {type(value).__name__}")
+
+
+def _map_key(key: str) -> str:
+    """A map key inside backticks: backticks doubled, URL-unsafe characters refused like in the query text."""
+    if any(ch in _UNSAFE_IN_URL for ch in key):
+        raise ValueError(f"the parameter key {key!r} holds a character a Neo4j Browser link cannot carry")
+    return key.replace("`", "``")
 
 
 def editor_text(cypher: str, params: dict[str, Any]) -> str:

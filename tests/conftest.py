@@ -7,16 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import shared_data
+from support import ENGINES, require_neo4j, shared_data
 
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
-
-ENGINES = ("ladybug", "neo4j")
-NEO4J_HINT = (
-    "no Neo4j: start one with 'scripts/neo4j-local start' and "
-    "'eval \"$(scripts/neo4j-local env)\"' (or docker compose up -d and set GRAPHPIVOT_NEO4J_*)"
-)
 
 
 @pytest.fixture(scope="session")
@@ -46,14 +40,6 @@ def neo4j_store() -> Iterator[GraphStore | None]:
     store.close()
 
 
-def _require_neo4j(store: GraphStore | None) -> GraphStore:
-    if store is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI=true but GRAPHPIVOT_NEO4J_URI is not set: " + NEO4J_HINT)
-        pytest.skip(NEO4J_HINT)
-    return store
-
-
 @pytest.fixture(scope="module", params=ENGINES)
 def module_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, neo4j_store: GraphStore | None
@@ -68,7 +54,7 @@ def module_store(
         yield lb
         lb.close()
         return
-    neo = _require_neo4j(neo4j_store)
+    neo = require_neo4j(neo4j_store)
     neo.clear()
     yield neo
 
@@ -82,6 +68,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStor
         yield lb
         lb.close()
         return
-    neo = _require_neo4j(neo4j_store)
+    neo = require_neo4j(neo4j_store)
     neo.clear()
     yield neo

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import dns.resolver
 import typer
@@ -20,6 +20,7 @@ import typer
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import QueryError
 from graphpivot.cli.context import fail, state
+from graphpivot.cli.options import option_block
 from graphpivot.enrich.base import Enricher
 from graphpivot.enrich.dns_enricher import DnsEnricher
 from graphpivot.enrich.joblog import JobLog
@@ -77,6 +78,48 @@ Resolvers = Annotated[
 SystemResolver = Annotated[bool, typer.Option("--system-resolver", help="Use the machine's resolv.conf resolvers.")]
 
 
+@dataclass
+class JobFlags:
+    """Options every enrichment job takes (defaults: the DNS job's)."""
+
+    targets: Targets = None
+    select: Select = None
+    params: Params = None
+    column: Column = None
+    explicit: Explicit = None
+    active: Active = False
+    allow_private: AllowPrivate = False
+    yes: Yes = False
+    dry_run: DryRun = False
+    max_age: MaxAge = "1d"
+    limit: Limit = None
+    concurrency: Concurrency = 8
+    timeout: Timeout = 5.0
+    retries: Retries = 2
+    backoff: Backoff = 0.5
+    rate: Rate = None
+    log_json: LogJson = False
+    summary_json: SummaryJson = False
+
+
+@dataclass
+class RdapJobFlags(JobFlags):
+    """RDAP registries ask for gentle clients: fewer lookups in flight, a rate limit, a week's cache."""
+
+    max_age: MaxAge = "7d"
+    concurrency: Concurrency = 4
+    timeout: Timeout = 10.0
+    backoff: Backoff = 1.0
+    rate: Rate = 5.0
+
+
+@dataclass
+class TlsJobFlags(JobFlags):
+    """A handshake is costly to the target: one retry."""
+
+    retries: Retries = 1
+
+
 def parse_age(text: str) -> int:
     """``90``, ``30m``, ``12h``, ``7d``, ``2w`` to seconds."""
     match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text.lower())
@@ -108,36 +151,34 @@ def _params(items: list[str]) -> dict[str, str]:
     return raw
 
 
-def _options(given: dict[str, Any], ports: tuple[int, ...] = ()) -> JobOptions:
-    """The shared options out of a command's arguments (its ``locals()``)."""
-    targets = given["targets"] or []
+def _options(flags: JobFlags, ports: tuple[int, ...] = ()) -> JobOptions:
+    """The request, limits and manners of a job, from its flags."""
+    targets = flags.targets or []
     unknown = sorted(set(targets) - set(BUILTIN))
     if unknown:
         fail(f"--targets {unknown[0]!r}: choose from {', '.join(BUILTIN)}")
-    default = [] if (given["select"] or given["explicit"]) else ["indicators", "frontier"]
+    default = [] if (flags.select or flags.explicit) else ["indicators", "frontier"]
     request = JobRequest(
         targets=list(targets or default),
-        select=given["select"],
-        params=_params(given["params"] or []),
-        column=given["column"],
-        explicit=list(given["explicit"] or []),
-        active=given["active"],
-        allow_private=given["allow_private"],
-        max_age=parse_age(given["max_age"]),
-        limit=given["limit"],
+        select=flags.select,
+        params=_params(flags.params or []),
+        column=flags.column,
+        explicit=list(flags.explicit or []),
+        active=flags.active,
+        allow_private=flags.allow_private,
+        max_age=parse_age(flags.max_age),
+        limit=flags.limit,
         ports=ports,
     )
-    limits = Limits(
-        concurrency=given["concurrency"], retries=given["retries"], backoff=given["backoff"], rate=given["rate"]
-    )
+    limits = Limits(concurrency=flags.concurrency, retries=flags.retries, backoff=flags.backoff, rate=flags.rate)
     return JobOptions(
         request=request,
         limits=limits,
-        timeout=given["timeout"],
-        yes=given["yes"],
-        dry_run=given["dry_run"],
-        log_json=given["log_json"],
-        summary_json=given["summary_json"],
+        timeout=flags.timeout,
+        yes=flags.yes,
+        dry_run=flags.dry_run,
+        log_json=flags.log_json,
+        summary_json=flags.summary_json,
     )
 
 
@@ -213,25 +254,24 @@ def run_job(ctx: typer.Context, enricher: Enricher, opts: JobOptions) -> None:
 
 
 @app.command("dns")
+@option_block(JobFlags, into="flags")
 def dns_job(
     ctx: typer.Context,
     resolvers: Resolvers = None,
     use_system: SystemResolver = False,
-    targets: Targets = None, select: Select = None, params: Params = None, column: Column = None,
-    explicit: Explicit = None, active: Active = False, allow_private: AllowPrivate = False, yes: Yes = False,
-    dry_run: DryRun = False, max_age: MaxAge = "1d", limit: Limit = None, concurrency: Concurrency = 8,
-    timeout: Timeout = 5.0, retries: Retries = 2, backoff: Backoff = 0.5, rate: Rate = None,
-    log_json: LogJson = False, summary_json: SummaryJson = False,
+    *,
+    flags: JobFlags,
 ) -> None:
     """A, AAAA, CNAME, NS, MX, TXT, SOA for names, PTR for IPs. Indicator names only with --active."""
-    opts = _options(locals())
-    resolver = _resolver(resolvers, use_system, timeout)
+    opts = _options(flags)
+    resolver = _resolver(resolvers, use_system, flags.timeout)
     if resolver is None:
         fail("give --resolver IP[:PORT] (or --system-resolver to use this machine's resolv.conf)")
     run_job(ctx, DnsEnricher(resolver), opts)
 
 
 @app.command("rdap")
+@option_block(RdapJobFlags, into="flags")
 def rdap_job(
     ctx: typer.Context,
     rdap_url: Annotated[
@@ -241,21 +281,19 @@ def rdap_job(
     resolvers: Resolvers = None,
     use_system: SystemResolver = False,
     no_asn: Annotated[bool, typer.Option("--no-asn", help="Skip the origin-ASN DNS lookups.")] = False,
-    targets: Targets = None, select: Select = None, params: Params = None, column: Column = None,
-    explicit: Explicit = None, active: Active = False, allow_private: AllowPrivate = False, yes: Yes = False,
-    dry_run: DryRun = False, max_age: MaxAge = "7d", limit: Limit = None, concurrency: Concurrency = 4,
-    timeout: Timeout = 10.0, retries: Retries = 2, backoff: Backoff = 1.0, rate: Rate = 5.0,
-    log_json: LogJson = False, summary_json: SummaryJson = False,
+    *,
+    flags: RdapJobFlags,
 ) -> None:
     """Netblock, organisation, country, registry (RDAP) and origin ASN for IPs; cached by netblock."""
-    opts = _options(locals())
-    resolver = None if no_asn else _resolver(resolvers, use_system, timeout)
+    opts = _options(flags)
+    resolver = None if no_asn else _resolver(resolvers, use_system, flags.timeout)
     if resolver is None and not no_asn:
         fail("give --resolver IP[:PORT] for the origin-ASN lookups, or --no-asn")
-    run_job(ctx, RdapEnricher(rdap_url, timeout=timeout, resolver=resolver), opts)
+    run_job(ctx, RdapEnricher(rdap_url, timeout=flags.timeout, resolver=resolver), opts)
 
 
 @app.command("tls")
+@option_block(TlsJobFlags, into="flags")
 def tls_job(
     ctx: typer.Context,
     ports: Annotated[
@@ -263,15 +301,12 @@ def tls_job(
     ] = None,
     resolvers: Resolvers = None,
     use_system: SystemResolver = False,
-    targets: Targets = None, select: Select = None, params: Params = None, column: Column = None,
-    explicit: Explicit = None, active: Active = False, allow_private: AllowPrivate = False, yes: Yes = False,
-    dry_run: DryRun = False, max_age: MaxAge = "1d", limit: Limit = None, concurrency: Concurrency = 8,
-    timeout: Timeout = 5.0, retries: Retries = 1, backoff: Backoff = 0.5, rate: Rate = None,
-    log_json: LogJson = False, summary_json: SummaryJson = False,
+    *,
+    flags: TlsJobFlags,
 ) -> None:
     """Certificates served on host:port (SNI for names): Certificate, SERVES_CERT, SAN. Needs --active."""
-    if not active:
+    if not flags.active:
         fail("a TLS handshake touches the target itself: 'enrich tls' runs only with --active")
-    opts = _options(locals(), ports=tuple(sorted(set(ports or [443]))))
-    resolver = _resolver(resolvers, use_system, timeout)
-    run_job(ctx, TlsEnricher(timeout=timeout, resolver=resolver, allow_private=allow_private), opts)
+    opts = _options(flags, ports=tuple(sorted(set(ports or [443]))))
+    resolver = _resolver(resolvers, use_system, flags.timeout)
+    run_job(ctx, TlsEnricher(timeout=flags.timeout, resolver=resolver, allow_private=flags.allow_private), opts)

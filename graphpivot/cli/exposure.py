@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
+from graphpivot.browser import browser_link
 from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.options import Browser, HuntFlags, option_block
 from graphpivot.hunt.exposure import Exposure
 from graphpivot.hunt.model import ExposureError, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
@@ -21,16 +23,6 @@ TABLE_COLUMNS = [
 CSV_COLUMNS = [*TABLE_COLUMNS, "indicator_kind", "threats", "attack", "telemetry", "touched", "reasons", "count",
                "bytes_out", "valid_from", "valid_until"]
 
-Since = Annotated[str | None, typer.Option("--since", help="Only evidence at or after this time (ISO 8601 or epoch).")]
-Until = Annotated[str | None, typer.Option("--until", help="Only evidence at or before this time (ISO 8601 or epoch).")]
-MaxFanout = Annotated[int, typer.Option("--max-fanout", help="Expansion skips attributes used by more domains.")]
-Tolerance = Annotated[int, typer.Option("--tolerance", help="Seconds of slack when comparing time windows.")]
-Explain = Annotated[bool, typer.Option("--explain", help="Print each query's Cypher and parameters to stderr.")]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds before a query is stopped.")]
-RareHosts = Annotated[int, typer.Option("--rare-hosts", help="A web service this few internal hosts use is rare.")]
-UploadBytes = Annotated[int, typer.Option("--upload-bytes", help="Bytes out that count as a large upload.")]
-
-
 def time_option(value: str | None, name: str, default: int) -> int:
     """A --since/--until value, or exit with a message naming the option."""
     if value is None:
@@ -41,24 +33,21 @@ def time_option(value: str | None, name: str, default: int) -> int:
         fail(f"{name}: {exc}")
 
 
-def make_options(
-    *, since: str | None, until: str | None, expand: bool, max_fanout: int, tolerance: int, rare_hosts: int,
-    upload_bytes: int,
-) -> Options:
-    """Options from CLI values, checked."""
+def make_options(flags: HuntFlags, *, expand: bool) -> Options:
+    """Run options from the CLI flags, checked."""
     options = Options(
-        since=time_option(since, "--since", 0),
-        until=time_option(until, "--until", FOREVER),
+        since=time_option(flags.since, "--since", 0),
+        until=time_option(flags.until, "--until", FOREVER),
         expand=expand,
-        max_fanout=max_fanout,
-        tolerance=tolerance,
-        rare_hosts=rare_hosts,
-        upload_bytes=upload_bytes,
+        max_fanout=flags.max_fanout,
+        tolerance=flags.tolerance,
+        rare_hosts=flags.rare_hosts,
+        upload_bytes=flags.upload_bytes,
     )
     if options.since > options.until:
         fail("--since is after --until")
-    for name, value in (("--max-fanout", max_fanout), ("--tolerance", tolerance), ("--rare-hosts", rare_hosts),
-                        ("--upload-bytes", upload_bytes)):
+    for name, value in (("--max-fanout", flags.max_fanout), ("--tolerance", flags.tolerance),
+                        ("--rare-hosts", flags.rare_hosts), ("--upload-bytes", flags.upload_bytes)):
         if value < 0:
             fail(f"{name} must not be negative, got {value}")
     return options
@@ -72,7 +61,7 @@ def finding_link(finding: Finding) -> str:
     """A Neo4j Browser link that re-runs the hunt behind ``finding`` for its indicator alone."""
     query = Catalog().get(finding.query_id)
     params = query.bind(finding.query_params)
-    return QueryRun(query.id, "neo4j", query.cypher_for("neo4j"), params).browser_url()
+    return browser_link(query.cypher_for("neo4j"), params)
 
 
 def table_row(finding: Finding) -> dict[str, Any]:
@@ -81,6 +70,7 @@ def table_row(finding: Finding) -> dict[str, Any]:
     return row
 
 
+@option_block(HuntFlags, into="flags")
 def exposure(
     ctx: typer.Context,
     seeds: Annotated[list[str] | None, typer.Argument(help="Indicators: domains, IPs, URLs, ja3:<md5>.")] = None,
@@ -90,19 +80,13 @@ def exposure(
     expand: Annotated[
         bool, typer.Option("--expand", help="Also check infrastructure the 'expand' pivot reaches from them.")
     ] = False,
-    since: Since = None,
-    until: Until = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "table",
     min_strength: Annotated[
         str, typer.Option("--min-strength", help="weak, low, medium, strong or 'very strong'.")
     ] = "weak",
-    explain: Explain = False,
-    browser: Annotated[bool, typer.Option("--browser", help="Print a Neo4j Browser link per finding.")] = False,
-    max_fanout: MaxFanout = 200,
-    tolerance: Tolerance = 86400,
-    rare_hosts: RareHosts = 3,
-    upload_bytes: UploadBytes = 10_000_000,
-    timeout: Timeout = None,
+    browser: Browser = False,
+    *,
+    flags: HuntFlags,
 ) -> None:
     """Internal hosts that queried, connected to, requested or used a client fingerprint of indicator infrastructure."""
     if fmt not in FORMATS:
@@ -111,12 +95,9 @@ def exposure(
         floor = Strength.parse(min_strength)
     except ValueError as exc:
         fail(f"--min-strength: {exc}")
-    options = make_options(
-        since=since, until=until, expand=expand, max_fanout=max_fanout, tolerance=tolerance, rare_hosts=rare_hosts,
-        upload_bytes=upload_bytes,
-    )
+    options = make_options(flags, expand=expand)
     with state(ctx).store() as store:
-        runner = Runner(store, timeout=timeout, on_run=print_explain if explain else None)
+        runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
         try:
             result = Exposure(runner, options).run(list(seeds or []), all_indicators=all_indicators)
         except (ExposureError, QueryError) as exc:

@@ -10,19 +10,8 @@ from rich.console import Console
 
 from graphpivot.catalog import QueryError
 from graphpivot.cli.context import err, fail, state
-from graphpivot.cli.exposure import (
-    Explain,
-    MaxFanout,
-    RareHosts,
-    Since,
-    Timeout,
-    Tolerance,
-    Until,
-    UploadBytes,
-    make_options,
-    print_explain,
-    time_option,
-)
+from graphpivot.cli.exposure import finding_link, make_options, print_explain, time_option
+from graphpivot.cli.options import Browser, HuntFlags, option_block
 from graphpivot.hunt.model import ExposureError
 from graphpivot.hunt.pack import HuntResult, run_hunt
 from graphpivot.hunt.report import report_format, summary, write_report
@@ -53,24 +42,20 @@ def print_summary(result: HuntResult) -> None:
         out.print(f"blind: no {gap.channel} telemetry {iso(gap.start)} .. {iso(gap.end)}")
 
 
+@option_block(HuntFlags, into="flags")
 def hunt(
     ctx: typer.Context,
     seeds: Annotated[list[str] | None, typer.Argument(help="Extra seeds besides the flagged indicators.")] = None,
     report: Annotated[
         Path | None, typer.Option("--report", "-r", help="Write the report: FILE.md, FILE.json or FILE.html.")
     ] = None,
-    since: Since = None,
-    until: Until = None,
     new_since: Annotated[
         str | None, typer.Option("--new-since", help="First-use window start (default: 30 days before the last log).")
     ] = None,
     expand: Annotated[bool, typer.Option("--expand/--no-expand", help="Expand indicators over infrastructure.")] = True,
-    explain: Explain = False,
-    max_fanout: MaxFanout = 200,
-    tolerance: Tolerance = 86400,
-    rare_hosts: RareHosts = 3,
-    upload_bytes: UploadBytes = 10_000_000,
-    timeout: Timeout = None,
+    browser: Browser = False,
+    *,
+    flags: HuntFlags,
 ) -> None:
     """Exposure to every indicator, web-service hunts (T1102, T1567) and blind spots, ranked."""
     if report is not None:
@@ -80,13 +65,10 @@ def hunt(
             fail(str(exc))
         if not report.parent.is_dir():
             fail(f"{report}: folder {report.parent} does not exist")
-    options = make_options(
-        since=since, until=until, expand=expand, max_fanout=max_fanout, tolerance=tolerance, rare_hosts=rare_hosts,
-        upload_bytes=upload_bytes,
-    )
+    options = make_options(flags, expand=expand)
     first_use = None if new_since is None else time_option(new_since, "--new-since", 0)
     with state(ctx).store() as store:
-        runner = Runner(store, timeout=timeout, on_run=print_explain if explain else None)
+        runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
         try:
             result = run_hunt(runner, options, seeds=list(seeds or []), new_since=first_use)
         except (ExposureError, QueryError) as exc:
@@ -97,3 +79,6 @@ def hunt(
     if report is not None:
         fmt = write_report(result, report)
         err.print(f"{fmt} report written to {report}", markup=False)
+    if browser:
+        for finding in result.findings:
+            err.print(f"{finding.host} -> {finding.indicator}: {finding_link(finding)}", markup=False, soft_wrap=True)

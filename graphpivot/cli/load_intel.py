@@ -1,8 +1,8 @@
-"""``graphpivot load stix|misp|feed|fingerprints|certs|webservices``: threat-intel loaders.
+"""``graphpivot load ioc|stix|misp|feed|fingerprints|certs|webservices``: threat-intel loaders.
 
-Registers its commands on the ``load`` app (imported at the bottom of
-:mod:`graphpivot.cli.load`). Every command shares ``--dry-run``, ``--strict``,
-``--rejects`` and ``--json`` through :func:`graphpivot.cli.loading.run_load`.
+:mod:`graphpivot.cli.load` registers these commands. Every command takes the
+:class:`~graphpivot.cli.options.LoadFlags` (``--dry-run``, ``--strict``, ``--rejects``,
+``--json``) and loads through :func:`graphpivot.cli.loading.run_load`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import typer
 
 from graphpivot.canonical import FINGERPRINT_TYPES
 from graphpivot.cli.context import fail, state
-from graphpivot.cli.load import DryRun, Paths, Rejects, Strict, SummaryJson, app, check_paths, load_files
-from graphpivot.cli.loading import run_load
+from graphpivot.cli.loading import check_paths, load_files, run_load
+from graphpivot.cli.options import LoadFlags, Paths, option_block
 from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.loaders.intel.certfile import read_certificates
 from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
 from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
 from graphpivot.loaders.intel.indicators import KINDS
+from graphpivot.loaders.intel.ioclist import read_ioc_list
 from graphpivot.loaders.intel.misp import read_misp
 from graphpivot.loaders.intel.stix import read_stix
 from graphpivot.loaders.reference.webservice_catalogue import read_web_services
@@ -35,39 +36,49 @@ Source = Annotated[str, typer.Option("--source", help="Name of the intel source,
 Threat = Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) every value in the files is about.")]
 
 
-@app.command("stix")
+@option_block(LoadFlags, into="flags")
+def ioc(
+    ctx: typer.Context,
+    paths: Paths,
+    source: Annotated[str, typer.Option("--source", help="Name of the intel source, recorded on every node and edge.")],
+    threat: Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) the list is about.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="Tag for the list's Report, repeatable; 'suspicious' = services, not malicious infra."),
+    ] = None,
+    *,
+    flags: LoadFlags,
+) -> None:
+    """Plain indicator lists: domains, IPs, ip:port, URLs, defanged forms, # comments."""
+    load_files(state(ctx), source, paths,
+               lambda path, now: read_ioc_list(path, source, threat=threat, tags=tag, observed_at=now), flags)
+
+
+@option_block(LoadFlags, into="flags")
 def stix(
     ctx: typer.Context,
     *,
     paths: Paths,
     source: Source = "stix",
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    flags: LoadFlags,
 ) -> None:
     """STIX 2.0/2.1 bundles: observables, indicator patterns, threats, reports, relationships."""
-    load_files(ctx, source, paths, lambda p, now: read_stix(p, source, observed_at=now),
-               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    load_files(state(ctx), source, paths, lambda p, now: read_stix(p, source, observed_at=now), flags)
 
 
-@app.command("misp")
+@option_block(LoadFlags, into="flags")
 def misp(
     ctx: typer.Context,
     *,
     paths: Paths,
     source: Source = "misp",
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    flags: LoadFlags,
 ) -> None:
     """MISP events (REST 'Event'/'response' wrappers, feed event files): attributes, objects, galaxies."""
-    load_files(ctx, source, paths, lambda p, now: read_misp(p, source, observed_at=now),
-               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    load_files(state(ctx), source, paths, lambda p, now: read_misp(p, source, observed_at=now), flags)
 
 
-@app.command("feed")
+@option_block(LoadFlags, into="flags")
 def feed(
     ctx: typer.Context,
     *,
@@ -80,10 +91,7 @@ def feed(
     kind: Annotated[str | None, typer.Option(help=f"Read every value as this kind: {', '.join(KINDS)}.")] = None,
     threat: Threat = None,
     delimiter: Annotated[str, typer.Option(help="Field separator.")] = ",",
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    flags: LoadFlags,
 ) -> None:
     """CSV indicator feeds (ThreatFox, URLhaus, Feodo Tracker exports or any CSV with --columns)."""
     if preset is not None and preset not in PRESETS:
@@ -96,12 +104,11 @@ def feed(
         mapping = FeedColumns.parse(columns or "", PRESETS.get(preset or ""))
     except ValueError as exc:
         fail(str(exc))
-    load_files(ctx, source, paths, lambda p, now: read_csv_feed(p, source, columns=mapping, observed_at=now,
-                                                                kind=kind, threat=threat, delimiter=delimiter),
-               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    load_files(state(ctx), source, paths, lambda p, now: read_csv_feed(p, source, columns=mapping, observed_at=now,
+                                                                kind=kind, threat=threat, delimiter=delimiter), flags)
 
 
-@app.command("fingerprints")
+@option_block(LoadFlags, into="flags")
 def fingerprints(
     ctx: typer.Context,
     *,
@@ -111,49 +118,39 @@ def fingerprints(
                                                   f"naming it: {', '.join(FINGERPRINT_TYPES)}.")] = None,
     verdict: Annotated[str | None, typer.Option(
         help="benign or malicious, for rows whose table has no verdict column.")] = None,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    flags: LoadFlags,
 ) -> None:
     """JA3/JA3S/JA4/JARM/HASSH tables: fingerprints linked to the threats or software behind them."""
     if fp_type is not None and fp_type not in FINGERPRINT_TYPES:
         fail(f"unknown fingerprint type {fp_type!r}; choose from {', '.join(FINGERPRINT_TYPES)}")
     if verdict not in (None, "benign", "malicious"):
         fail("--verdict must be benign or malicious")
-    load_files(ctx, source, paths, lambda p, now: read_fingerprint_table(p, source, observed_at=now,
-                                                                         fp_type=fp_type, verdict=verdict),
-               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    load_files(state(ctx), source, paths, lambda p, now: read_fingerprint_table(p, source, observed_at=now,
+                                                                         fp_type=fp_type, verdict=verdict), flags)
 
 
-@app.command("certs")
+@option_block(LoadFlags, into="flags")
 def certs(
     ctx: typer.Context,
     *,
     paths: Paths,
     source: Source = "certs",
     threat: Threat = None,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    flags: LoadFlags,
 ) -> None:
     """X.509 certificate files (PEM or DER) from intel: Certificates keyed by SHA-256, with SAN names."""
-    load_files(ctx, source, paths, lambda p, now: read_certificates(p, source, threat=threat, observed_at=now),
-               dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    load_files(state(ctx), source, paths,
+               lambda p, now: read_certificates(p, source, threat=threat, observed_at=now), flags)
 
 
-@app.command("webservices")
+@option_block(LoadFlags, into="flags")
 def webservices(
     ctx: typer.Context,
     *,
     path: Annotated[Path | None, typer.Argument(help="Catalogue CSV (default: the one shipped with graphpivot).")] = (
         None
     ),
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    flags: LoadFlags,
 ) -> None:
     """The catalogue of abused web services; links every Domain and URL in the graph it matches."""
     if path is not None:
@@ -161,12 +158,11 @@ def webservices(
     now = int(time.time())
     catalogue = list(read_web_services(path, observed_at=now))
     backfill: list[Record] = []
-    if not dry_run:
+    if not flags.dry_run:
         with state(ctx).store() as store:
             store.init_schema()
             backfill = list(link_existing(store, catalogue_index(catalogue), now))
-    run_load(state(ctx), CATALOGUE_SOURCE, itertools.chain(catalogue, backfill), dry_run=dry_run, strict=strict,
-             rejects_path=rejects, summary_json=summary_json, observed_at=now)
+    run_load(state(ctx), CATALOGUE_SOURCE, itertools.chain(catalogue, backfill), flags, observed_at=now)
 
 
 def catalogue_index(records: Iterable[Record]) -> WebServiceIndex:

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from graphpivot.cli.context import err, state
-from graphpivot.cli.load import DryRun, Rejects, Strict, SummaryJson, app, check_paths
-from graphpivot.cli.loading import run_load
+from graphpivot.cli.loading import check_paths, run_load
+from graphpivot.cli.options import LoadFlags, option_block
 from graphpivot.loaders.reference.noise_list import read_noise_list
 from graphpivot.reference.noise_flags import (
     NOISE_FILE_ENV,
@@ -22,38 +22,27 @@ from graphpivot.reference.noise_flags import (
 )
 
 
-@app.command("noise")
+@option_block(LoadFlags, into="flags")
 def noise(
     ctx: typer.Context,
     path: Annotated[
         Path | None,
         typer.Argument(help=f"Noise list CSV (default: ${NOISE_FILE_ENV}, else the list shipped with graphpivot)."),
     ] = None,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    *,
+    flags: LoadFlags,
 ) -> None:
     """Replace the graph's noise flags with a noise list; pivots skip (or flag) what it marks."""
     configured = configured_noise_file()
     path = path or configured
     check_paths([path])
     st = state(ctx)
-    if not dry_run:
+    if not flags.dry_run:
         with st.store() as store:
             store.init_schema()
             reset_noise(store)
-    run_load(
-        st,
-        NOISE_SOURCE,
-        read_noise_list(path, NOISE_SOURCE),
-        dry_run=dry_run,
-        strict=strict,
-        rejects_path=rejects,
-        summary_json=summary_json,
-        observed_at=int(time.time()),
-    )
-    if not dry_run and path.resolve() != configured.resolve():
+    run_load(st, NOISE_SOURCE, read_noise_list(path, NOISE_SOURCE), flags, observed_at=int(time.time()))
+    if not flags.dry_run and path.resolve() != configured.resolve():
         with st.store() as store:
             apply_noise(store, load_rules(path)[0])
         err.print(

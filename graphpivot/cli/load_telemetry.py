@@ -20,8 +20,8 @@ from typing import Annotated
 import typer
 
 from graphpivot.cli.context import fail, state
-from graphpivot.cli.load import DryRun, Rejects, Strict, SummaryJson, app
 from graphpivot.cli.loading import run_load
+from graphpivot.cli.options import LoadFlags, option_block
 from graphpivot.loaders.telemetry.assets import load_inventory, read_assets
 from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import DEFAULT_INTERNAL, Network
@@ -97,30 +97,12 @@ def fewer_gc_passes() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def _load(
-    ctx: typer.Context,
-    source: str,
-    records: Iterator[Record],
-    *,
-    dry_run: bool,
-    strict: bool,
-    rejects: Path | None,
-    summary_json: bool,
-) -> None:
+def _load(ctx: typer.Context, source: str, records: Iterator[Record], flags: LoadFlags) -> None:
     with fewer_gc_passes():
-        run_load(
-            state(ctx),
-            source,
-            records,
-            dry_run=dry_run,
-            strict=strict,
-            rejects_path=rejects,
-            summary_json=summary_json,
-            observed_at=int(time.time()),
-        )
+        run_load(state(ctx), source, records, flags, observed_at=int(time.time()))
 
 
-@app.command("zeek")
+@option_block(LoadFlags, into="flags")
 def zeek(
     ctx: typer.Context,
     paths: Inputs,
@@ -128,19 +110,17 @@ def zeek(
     assets: Assets = None,
     internal: Internal = None,
     no_default_internal: NoDefaultInternal = False,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    *,
+    flags: LoadFlags,
 ) -> None:
     """Zeek logs, TSV or JSON: dns, conn, http, ssl, x509, files, notice (other logs are skipped with a note)."""
     files = expand(paths, _ZEEK_PATTERNS)
     net, bad_assets = network(assets, internal, no_default_internal)
     records = itertools.chain(bad_assets, read_zeek(files, network=net))
-    _load(ctx, source or "zeek", records, dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    _load(ctx, source or "zeek", records, flags)
 
 
-@app.command("eve")
+@option_block(LoadFlags, into="flags")
 def eve(
     ctx: typer.Context,
     paths: Inputs,
@@ -148,21 +128,17 @@ def eve(
     assets: Assets = None,
     internal: Internal = None,
     no_default_internal: NoDefaultInternal = False,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    *,
+    flags: LoadFlags,
 ) -> None:
     """Suricata EVE JSON: dns, tls, http, flow, netflow and alert events."""
     files = expand(paths, _EVE_PATTERNS)
     net, bad_assets = network(assets, internal, no_default_internal)
     records = itertools.chain(bad_assets, read_eve(files, network=net))
-    _load(
-        ctx, source or "suricata", records, dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json
-    )
+    _load(ctx, source or "suricata", records, flags)
 
 
-@app.command("proxy")
+@option_block(LoadFlags, into="flags")
 def proxy(
     ctx: typer.Context,
     paths: Inputs,
@@ -178,10 +154,8 @@ def proxy(
     assets: Assets = None,
     internal: Internal = None,
     no_default_internal: NoDefaultInternal = False,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    *,
+    flags: LoadFlags,
 ) -> None:
     """Web proxy logs: Squid native access.log, Blue Coat ProxySG, or CSV / JSON lines with a column mapping."""
     if fmt not in FORMATS:
@@ -190,7 +164,7 @@ def proxy(
     files = expand(paths, None)
     net, bad_assets = network(assets, internal, no_default_internal)
     records = itertools.chain(bad_assets, read_proxy(files, fmt, network=net, columns=mapping))
-    _load(ctx, source or "proxy", records, dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    _load(ctx, source or "proxy", records, flags)
 
 
 def parse_columns(text: str | None) -> dict[str, str]:
@@ -210,15 +184,13 @@ def parse_columns(text: str | None) -> dict[str, str]:
     return mapping
 
 
-@app.command("assets")
+@option_block(LoadFlags, into="flags")
 def assets_command(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Asset inventory CSV files.")],
     source: Source = None,
-    dry_run: DryRun = False,
-    strict: Strict = False,
-    rejects: Rejects = None,
-    summary_json: SummaryJson = False,
+    *,
+    flags: LoadFlags,
 ) -> None:
     """Asset inventory CSV (asset_id, hostname, ip, owner, criticality): one Host per asset.
 
@@ -227,4 +199,4 @@ def assets_command(
     files = expand(paths, ("*.csv",))
     name = source or "assets"
     records = itertools.chain.from_iterable(read_assets(path, name) for path in files)
-    _load(ctx, name, records, dry_run=dry_run, strict=strict, rejects=rejects, summary_json=summary_json)
+    _load(ctx, name, records, flags)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from graphpivot.cli.context import State, err
+from graphpivot.cli.context import State, err, fail
+from graphpivot.cli.options import LoadFlags
 from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.maintenance import refresh
 from graphpivot.model import Progress, Record
@@ -23,22 +25,37 @@ REJECTS_SHOWN = 20
 EXIT_REJECTS = 1
 
 
+def check_paths(paths: list[Path]) -> None:
+    """Exit with a clear message when a named file is missing."""
+    for path in paths:
+        if not path.is_file():
+            fail(f"{path}: no such file")
+
+
+def load_files(
+    st: State, source: str, paths: list[Path], read: Callable[[Path, int], Iterable[Record]], flags: LoadFlags
+) -> LoadSummary:
+    """Check the files exist, read each with one shared observation time, and load the records."""
+    check_paths(paths)
+    now = int(time.time())
+    records = itertools.chain.from_iterable(read(path, now) for path in paths)
+    return run_load(st, source, records, flags, observed_at=now)
+
+
 def run_load(
     st: State,
     source: str,
     records: Iterable[Record],
+    flags: LoadFlags,
     *,
-    dry_run: bool = False,
-    strict: bool = False,
-    rejects_path: Path | None = None,
-    summary_json: bool = False,
     observed_at: int | None = None,
 ) -> LoadSummary:
     """Ingest ``records`` into the configured store, print the summary, and exit non-zero when due.
 
-    Rejects are printed (the first few) and written in full to ``rejects_path``
-    (NDJSON). The exit code is 1 when lines were rejected and ``strict`` is set.
+    Rejects are printed (the first few) and written in full to ``flags.rejects``
+    (NDJSON). The exit code is 1 when lines were rejected and ``flags.strict`` is set.
     """
+    dry_run, rejects_path = flags.dry_run, flags.rejects
     with ExitStack() as stack:
         store = None if dry_run else stack.enter_context(st.store())
         if store is not None:
@@ -67,8 +84,8 @@ def run_load(
             started = time.perf_counter()
             refresh(store)
             summary.notes.append(f"degrees and noise flags refreshed in {time.perf_counter() - started:.2f} s")
-    print_summary(summary, rejects_path, as_json=summary_json)
-    if summary.rejected and strict:
+    print_summary(summary, rejects_path, as_json=flags.summary_json)
+    if summary.rejected and flags.strict:
         raise typer.Exit(EXIT_REJECTS)
     return summary
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import FOREVER
+from graphpivot.config import HUNT_DEFAULTS
 from graphpivot.hunt.intel import Intel
 from graphpivot.hunt.vocabulary import HUNT_EVIDENCE, Strength
 from graphpivot.model import entity
@@ -18,16 +19,16 @@ class ExposureError(ValueError):
 
 @dataclass
 class Options:
-    """Knobs of an exposure run (CLI flags)."""
+    """Knobs of an exposure run (CLI flags; defaults from :data:`graphpivot.config.HUNT_DEFAULTS`)."""
 
     since: int = 0
     until: int = FOREVER
     expand: bool = False
-    max_fanout: int = 200
-    tolerance: int = 86400
-    rare_hosts: int = 3
-    rare_population: int = 20
-    upload_bytes: int = 10_000_000
+    max_fanout: int = HUNT_DEFAULTS.max_fanout
+    tolerance: int = HUNT_DEFAULTS.tolerance
+    rare_hosts: int = HUNT_DEFAULTS.rare_hosts
+    rare_population: int = HUNT_DEFAULTS.rare_population
+    upload_bytes: int = HUNT_DEFAULTS.upload_bytes
 
 
 @dataclass(frozen=True)

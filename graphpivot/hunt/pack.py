@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphpivot.config import HUNT_DEFAULTS
 from graphpivot.hunt.blindspots import BlindSpots, blind_spots
 from graphpivot.hunt.exposure import Exposure
 from graphpivot.hunt.model import ExposureResult, Finding, Options
@@ -14,7 +15,7 @@ from graphpivot.hunt.runner import QueryRun, Runner
 from graphpivot.hunt.vocabulary import Strength
 from graphpivot.hunt.webservice_leads import Lead, web_service_leads
 
-NEW_USE_DAYS = 30  # default first-seen window: the last 30 days of telemetry
+NEW_USE_DAYS = HUNT_DEFAULTS.new_use_days  # default first-seen window: the last days of telemetry
 
 
 @dataclass

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
+from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog, StoredQuery
 from graphpivot.store.base import GraphStore
 
-BROWSER_URL_ENV = "GRAPHPIVOT_NEO4J_BROWSER_URL"
-DEFAULT_BROWSER_URL = "http://localhost:7474/browser/"
 CHUNK = 2000  # list parameters longer than this are sent in several runs
 
 
@@ -38,27 +35,7 @@ class QueryRun:
 
     def browser_url(self, base: str | None = None) -> str:
         """A Neo4j Browser link that opens this query with its parameters set."""
-        base = base or os.environ.get(BROWSER_URL_ENV, DEFAULT_BROWSER_URL)
-        text = f":params {cypher_literal(self.params)};\n{self.cypher}"
-        return f"{base}?cmd=edit&arg={quote(text, safe='')}"
-
-
-def cypher_literal(value: Any) -> str:
-    """A Cypher literal for a parameter value (maps, lists, strings, numbers, booleans, null)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = (f"`{str(k).replace('`', '``')}`: {cypher_literal(v)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
-    raise TypeError(f"no Cypher literal for {type(value).__name__}")
+        return browser_link(self.cypher, self.params, base)
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-import os
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from graphpivot.canonical import registered_domain
+from graphpivot.config import from_env
 from graphpivot.ingest import Ingestor
 from graphpivot.loaders.reference.noise_list import NoiseRule, read_noise_list, read_rules
 from graphpivot.model import Reject
@@ -38,7 +38,7 @@ def default_noise_file() -> Path:
 
 def configured_noise_file() -> Path:
     """``GRAPHPIVOT_NOISE_FILE`` when set, else the shipped list."""
-    return Path(os.environ[NOISE_FILE_ENV]) if os.environ.get(NOISE_FILE_ENV) else default_noise_file()
+    return from_env().noise_file or default_noise_file()
 
 
 def load_rules(path: Path) -> tuple[list[NoiseRule], list[Reject]]:

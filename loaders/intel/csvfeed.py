@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.intel.indicators import KINDS, Indicator, optional_epoch, typed_indicator, url_host
+from graphpivot.loaders.intel.indicators import KINDS, Indicator, optional_epoch, typed_indicator, url_host_records
 
 from graphpivot.canonical import InvalidValue, split_host_port
 from graphpivot.model import Edge, Progress, Record, Reject, Skipped, entity, indicator_node
@@ -233,7 +233,7 @@ def _row(feed: _Feed, lineno: int, row: list[str]) -> Iterator[Record]:
     times = {k: mention[k] for k in ("first_seen", "last_seen")}
     yield node
     yield Edge("MENTIONS", "Report", feed.report, node.label, node.key, mention)
-    yield from url_host(node, times)
+    yield from url_host_records(node, times)
     threats = [t for t in (feed.threat, _cell(feed, row, "threat")) if t]
     for name in dict.fromkeys(threats):
         if name != feed.threat:

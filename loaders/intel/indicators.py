@@ -78,7 +78,7 @@ def _port(port: int | None) -> list[str]:
     return [f"port: {port}"] if port is not None else []
 
 
-def url_host(node: Node, props: dict[str, Any]) -> list[Record]:
+def url_host_records(node: Node, props: dict[str, Any]) -> list[Record]:
     """For a URL node: its host (Domain or IP) and the ``ON_HOST`` edge; nothing otherwise."""
     if node.label != "URL":
         return []

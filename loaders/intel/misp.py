@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.intel.indicators import epoch, read_json, typed_indicator, url_host
+from graphpivot.loaders.intel.indicators import epoch, read_json, typed_indicator, url_host_records
 from pymisp import MISPAttribute, MISPEvent, MISPObject
 from pymisp.exceptions import PyMISPError
 
@@ -330,7 +330,7 @@ def _mention(
     for node in nodes:
         yield node
         yield Edge("MENTIONS", "Report", e.report, node.label, node.key, dict(props))
-        yield from url_host(node, _seen(e, attr))
+        yield from url_host_records(node, _seen(e, attr))
         for threat in [*e.threats, *threats]:
             yield Edge("ATTRIBUTED_TO", node.label, node.key, "Threat", threat.key, _seen(e, attr))
 

@@ -32,7 +32,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.intel.indicators import Indicator, epoch, optional_epoch, read_json, typed_indicator, url_host
+from graphpivot.loaders.intel.indicators import (
+    Indicator,
+    epoch,
+    optional_epoch,
+    read_json,
+    typed_indicator,
+    url_host_records,
+)
 from graphpivot.loaders.intel.stixpattern import Comparison, PatternError, comparisons
 
 from graphpivot.canonical import InvalidValue, canonical_host
@@ -458,7 +465,7 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
                 props["indicator"] = True
             yield Node(m.node.label, m.node.key, props)
             yield Edge("MENTIONS", "Report", bundle_key, m.node.label, m.node.key, _mention_props(b, m))
-            yield from url_host(m.node, _times_only(_mention_props(b, m)))
+            yield from url_host_records(m.node, _times_only(_mention_props(b, m)))
     for threat in b.threats.values():
         yield threat
         yield Edge("ABOUT", "Report", bundle_key, "Threat", threat.key, _times_only(threat.props) or _now(b))

@@ -49,8 +49,8 @@ _HOST_CACHE = 100_000
 
 
 @lru_cache(maxsize=65_536)
-def url_host(url: str) -> tuple[str, str]:
-    """``(label, key)`` of a canonical URL's host, cached."""
+def cached_url_host(url: str) -> tuple[str, str]:
+    """``(label, key)`` of a canonical URL's host (:func:`graphpivot.canonical.url_host`), cached."""
     return _url_host(url)
 
 
@@ -295,7 +295,7 @@ class Telemetry:
     ) -> None:
         """``REQUESTED`` and ``ON_HOST`` for one request; raises :class:`InvalidValue` for a bad URL."""
         url = canonical_url(raw_url)
-        label, key = url_host(url)
+        label, key = cached_url_host(url)
         if label == "Domain" and self.domain(key) is None:
             return
         self.obs.edge(

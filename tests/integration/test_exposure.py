@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from support import load
+from support import browser_editor_text, load
 from typer.testing import CliRunner, Result
 
 from graphpivot.cli import app
@@ -114,8 +114,20 @@ def test_explain_prints_exact_cypher_and_parameters(demo_store: GraphStore) -> N
 def test_browser_links(demo_store: GraphStore) -> None:
     result = cli(demo_store, "exposure", SEED, "--browser", "--format", "csv")
     assert result.exit_code == 0, result.stderr
-    assert "/browser/?cmd=edit&arg=%3Aparams" in result.stderr
+    links = [line.split(": ", 1)[1] for line in result.stderr.splitlines() if "/browser/?cmd=edit&arg=" in line]
+    assert links and all(link.startswith("http://127.0.0.1:7474/browser/?cmd=edit&arg=") for link in links)
+    text = browser_editor_text(links[0])
+    assert f':param indicators => ["{SEED}"];' in text.splitlines()
+    assert "MATCH" in text and text.endswith(";")
     assert result.stdout.startswith("strength,confidence,host,indicator")
+
+
+def test_hunt_prints_a_browser_link_per_finding(demo_store: GraphStore) -> None:
+    result = cli(demo_store, "hunt", "--browser")
+    assert result.exit_code == 0, result.stderr
+    links = [line for line in result.stderr.splitlines() if "/browser/?cmd=edit&arg=" in line]
+    assert len(links) >= 7  # the demo's seven exposed hosts each have a finding
+    assert all(":param indicators => " in browser_editor_text(line.split(": ", 1)[1]) for line in links)
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from catalog_answers import CHECKED_ELSEWHERE, EXPECTED
-from conftest import ENGINES, _require_neo4j
 from seedgraph import SOURCE, T0, Model, records
-from support import REPO, load
+from support import ENGINES, REPO, load, require_neo4j
 
 from graphpivot.catalog import Catalog
 from graphpivot.store.base import GraphStore
@@ -35,7 +34,7 @@ def seeded(
         store: GraphStore = LadybugStore(Path(tmp_path_factory.mktemp("seeded")) / "graph.lbdb")
         store.init_schema()
     else:
-        store = _require_neo4j(neo4j_store)
+        store = require_neo4j(neo4j_store)
         store.clear()
     load(store, records(), source=SOURCE, observed_at=T0)
     yield store

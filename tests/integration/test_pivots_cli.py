@@ -6,12 +6,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
-from conftest import ENGINES, _require_neo4j
 from seedgraph import SOURCE, T0, records
-from support import load
+from support import ENGINES, browser_editor_text, load, require_neo4j
 from typer.testing import CliRunner
 
 from graphpivot.browser import browser_link
@@ -57,7 +55,7 @@ def graph(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStor
 
         yield Graph(["--engine", "ladybug", "--db", str(path)], fill_ladybug, read_ladybug)
         return
-    neo = _require_neo4j(neo4j_store)
+    neo = require_neo4j(neo4j_store)
     neo.clear()
     yield Graph(["--engine", "neo4j"], lambda items: load(neo, items, source=SOURCE, observed_at=T0), neo.read)
 
@@ -143,13 +141,6 @@ def test_cli_stops_a_stored_query_that_runs_too_long(graph: Graph) -> None:
     assert "expand: query stopped after 0.05 s" in err and "raise --timeout" in err and out == ""
 
 
-def browser_editor_text(url: str) -> str:
-    """What Neo4j Browser puts in its editor for a link (its editorDuck / getUrlParamValue logic)."""
-    decoded = unquote(url.replace("+", " "))
-    assert re.findall(r"[?&]cmd=([^&#]*)", decoded) == ["edit"]
-    return "\n".join(re.findall(r"[?&]arg=([^&#]*)", decoded))
-
-
 def run_in_browser_style(store: GraphStore, text: str) -> list[dict[str, object]]:
     """Run editor text as Browser's multi-statement editor does: each :param evaluated on the server."""
     params: dict[str, object] = {}
@@ -161,7 +152,7 @@ def run_in_browser_style(store: GraphStore, text: str) -> list[dict[str, object]
 
 
 def test_browser_link_opens_the_query_with_its_parameters(neo4j_store: GraphStore | None) -> None:
-    neo = _require_neo4j(neo4j_store)
+    neo = require_neo4j(neo4j_store)
     neo.clear()
     load(neo, records(), source=SOURCE, observed_at=T0)
     catalog = Catalog()

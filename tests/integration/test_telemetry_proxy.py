@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.proxy import read_proxy
-from support import load, rows
-from telemetry_support import graph_dump, nonzero_counts
+from support import graph_dump, load, nonzero_counts, rows
 
 from graphpivot.canonical import canonical_host, canonical_url
 from graphpivot.store.base import GraphStore

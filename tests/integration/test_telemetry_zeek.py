@@ -20,8 +20,7 @@ import pytest
 from graphpivot.loaders.intel.ioclist import read_ioc_list
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.zeek import read_zeek
-from support import load, rows
-from telemetry_support import graph_dump, nonzero_counts
+from support import graph_dump, load, nonzero_counts, rows
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_host, canonical_url
 from graphpivot.catalog import Catalog

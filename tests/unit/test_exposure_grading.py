@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from graphpivot.browser import cypher_literal
 from graphpivot.hunt.blindspots import gaps_in, host_blind_spots, merge_spans, time_coverage, unchecked_indicators
 from graphpivot.hunt.evidence import evidence_path
 from graphpivot.hunt.exposure import parse_seed
@@ -13,7 +14,7 @@ from graphpivot.hunt.grading import grade
 from graphpivot.hunt.intel import Intel, intel_from_rows
 from graphpivot.hunt.model import ExposureError, Observation, Options, Pivot
 from graphpivot.hunt.report import code, plain
-from graphpivot.hunt.runner import QueryRun, cypher_literal
+from graphpivot.hunt.runner import QueryRun
 from graphpivot.hunt.vocabulary import EVIDENCE_STRENGTH, Strength
 
 OPTIONS = Options()
@@ -197,9 +198,9 @@ def test_markdown_cells_cannot_break_the_table_or_inject_markup() -> None:
 
 
 def test_browser_link_carries_cypher_and_parameters() -> None:
-    assert cypher_literal({"a b": ["x'y", 1, True, None]}) == "{`a b`: ['x\\'y', 1, true, null]}"
+    assert cypher_literal({"a b": ["x'y", 1, True, None]}) == '{`a b`: ["x\'y", 1, true, null]}'
     link = QueryRun("exposure-domain", "neo4j", "MATCH (n) RETURN n", {"indicators": ["evil.example"]}).browser_url(
         "http://127.0.0.1:7474/browser/"
     )
-    assert link.startswith("http://127.0.0.1:7474/browser/?cmd=edit&arg=%3Aparams%20%7B%60indicators%60")
+    assert link.startswith("http://127.0.0.1:7474/browser/?cmd=edit&arg=%3Aparam%20indicators%20%3D%3E%20%5B%22evil.example")
     assert "MATCH%20%28n%29%20RETURN%20n" in link

@@ -12,8 +12,9 @@ from __future__ import annotations
 import gc
 import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -102,43 +103,55 @@ def _load(ctx: typer.Context, source: str, records: Iterator[Record], flags: Loa
         run_load(state(ctx), source, records, flags, observed_at=int(time.time()))
 
 
+@dataclass
+class SensorFlags:
+    """What a telemetry load needs besides its files: its source name and which hosts are internal."""
+
+    source: Source = None
+    assets: Assets = None
+    internal: Internal = None
+    no_default_internal: NoDefaultInternal = False
+
+
+def _load_sensor(
+    ctx: typer.Context, default_source: str, sensor: SensorFlags, flags: LoadFlags,
+    read: Callable[[Network], Iterator[Record]],
+) -> None:
+    """Load a sensor's logs with its network view; rejected inventory rows are reported with the load."""
+    net, bad_assets = network(sensor.assets, sensor.internal, sensor.no_default_internal)
+    _load(ctx, sensor.source or default_source, itertools.chain(bad_assets, read(net)), flags)
+
+
 @option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
 def zeek(
     ctx: typer.Context,
     paths: Inputs,
-    source: Source = None,
-    assets: Assets = None,
-    internal: Internal = None,
-    no_default_internal: NoDefaultInternal = False,
     *,
+    sensor: SensorFlags,
     flags: LoadFlags,
 ) -> None:
     """Zeek logs, TSV or JSON: dns, conn, http, ssl, x509, files, notice (other logs are skipped with a note)."""
     files = expand(paths, _ZEEK_PATTERNS)
-    net, bad_assets = network(assets, internal, no_default_internal)
-    records = itertools.chain(bad_assets, read_zeek(files, network=net))
-    _load(ctx, source or "zeek", records, flags)
+    _load_sensor(ctx, "zeek", sensor, flags, lambda net: read_zeek(files, network=net))
 
 
 @option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
 def eve(
     ctx: typer.Context,
     paths: Inputs,
-    source: Source = None,
-    assets: Assets = None,
-    internal: Internal = None,
-    no_default_internal: NoDefaultInternal = False,
     *,
+    sensor: SensorFlags,
     flags: LoadFlags,
 ) -> None:
     """Suricata EVE JSON: dns, tls, http, flow, netflow and alert events."""
     files = expand(paths, _EVE_PATTERNS)
-    net, bad_assets = network(assets, internal, no_default_internal)
-    records = itertools.chain(bad_assets, read_eve(files, network=net))
-    _load(ctx, source or "suricata", records, flags)
+    _load_sensor(ctx, "suricata", sensor, flags, lambda net: read_eve(files, network=net))
 
 
 @option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
 def proxy(
     ctx: typer.Context,
     paths: Inputs,
@@ -150,11 +163,8 @@ def proxy(
             help="csv/jsonl: field=column pairs, e.g. 'time=ts,client=src_ip,url=request,bytes_out=sent'.",
         ),
     ] = None,
-    source: Source = None,
-    assets: Assets = None,
-    internal: Internal = None,
-    no_default_internal: NoDefaultInternal = False,
     *,
+    sensor: SensorFlags,
     flags: LoadFlags,
 ) -> None:
     """Web proxy logs: Squid native access.log, Blue Coat ProxySG, or CSV / JSON lines with a column mapping."""
@@ -162,9 +172,7 @@ def proxy(
         fail(f"--format must be one of {', '.join(FORMATS)}")
     mapping = parse_columns(columns)
     files = expand(paths, None)
-    net, bad_assets = network(assets, internal, no_default_internal)
-    records = itertools.chain(bad_assets, read_proxy(files, fmt, network=net, columns=mapping))
-    _load(ctx, source or "proxy", records, flags)
+    _load_sensor(ctx, "proxy", sensor, flags, lambda net: read_proxy(files, fmt, network=net, columns=mapping))
 
 
 def parse_columns(text: str | None) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Stored Cypher queries: a YAML header in ``//`` comments, then portable Cypher.
 
-Files live in ``cypher/pivots`` and ``cypher/hunts``; ``name.<engine>.cypher``
-beside ``name.cypher`` overrides the text for one engine. Parameters are
+Files live in ``cypher/pivots``, ``cypher/hunts`` and ``cypher/lookups``, and in the
+analyst's own query folder (settings ``query_folder``: ``GRAPHPIVOT_QUERIES``, the config
+file, or ``queries/`` in the user config folder), whose queries join the catalogue in
+group ``user``; ``name.<engine>.cypher`` beside ``name.cypher`` overrides the text for one engine. Parameters are
 validated and made canonical here (pydantic), so a query only ever receives
 typed values through ``$params``.
 """
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from graphpivot import SHIPPED_ROOT
 from graphpivot import canonical as c
+from graphpivot.config import from_env
 
 # pivots and hunts answer an analyst; lookups fetch metadata other commands build on.
 QUERY_DIRS = ("pivots", "hunts", "lookups")
@@ -125,6 +128,7 @@ class StoredQuery:
     path: Path
     cypher: str
     overrides: dict[str, str] = field(default_factory=dict)
+    origin: str = ""  # "user" for the analyst's own queries; empty for the shipped ones
 
     @property
     def id(self) -> str:
@@ -132,7 +136,7 @@ class StoredQuery:
 
     @property
     def group(self) -> str:
-        return self.path.parent.name
+        return self.origin or self.path.parent.name
 
     def cypher_for(self, engine: str) -> str:
         """The text this engine runs: its override, else the portable query."""
@@ -185,28 +189,43 @@ def parse_query(path: Path) -> StoredQuery:
     return StoredQuery(header=header, path=path, cypher=body)
 
 
+def _configured_query_folder() -> Path:
+    return from_env().query_folder
+
+
 def cypher_root() -> Path:
     """The stored-query folder shipped with the package (see :data:`graphpivot.SHIPPED_ROOT`)."""
     return SHIPPED_ROOT / "cypher"
 
 
-class Catalog:
-    """Every stored query, by id."""
+USER_GROUP = "user"
 
-    def __init__(self, root: Path | None = None) -> None:
+
+class Catalog:
+    """Every stored query, by id: the shipped ones and the analyst's own."""
+
+    def __init__(self, root: Path | None = None, user_folder: Path | None = None, *, with_user: bool = True) -> None:
+        """``user_folder`` defaults to the settings' ``query_folder``; ``with_user=False`` reads only ``root``."""
         self.root = root or cypher_root()
         self._queries: dict[str, StoredQuery] = {}
         for group in QUERY_DIRS:
-            folder = self.root / group
-            if not folder.is_dir():
-                continue
-            for path in sorted(folder.glob("*.cypher")):
-                if path.stem.count(".") == 0:
-                    query = parse_query(path)
-                    if query.id in self._queries:
-                        raise QueryError(f"duplicate stored query id {query.id!r}")
-                    self._queries[query.id] = query
-            for path in sorted(folder.glob("*.*.cypher")):
+            self._read_folder(self.root / group, sorted((self.root / group).glob("*.cypher")), origin="")
+        if with_user:
+            folder = user_folder if user_folder is not None else _configured_query_folder()
+            if folder.is_dir():
+                self._read_folder(folder, sorted(folder.rglob("*.cypher")), origin=USER_GROUP)
+
+    def _read_folder(self, folder: Path, paths: list[Path], *, origin: str) -> None:
+        for path in paths:
+            if path.stem.count(".") == 0:
+                query = parse_query(path)
+                query.origin = origin
+                if query.id in self._queries:
+                    other = self._queries[query.id].path
+                    raise QueryError(f"{path}: duplicate stored query id {query.id!r} (also in {other})")
+                self._queries[query.id] = query
+        for path in paths:
+            if path.stem.count(".") == 1:
                 base, engine = path.stem.rsplit(".", 1)
                 if engine not in ENGINES or base not in self._queries:
                     raise QueryError(f"{path}: override for unknown query or engine")

@@ -1,16 +1,21 @@
-"""Settings: every ``GRAPHPIVOT_*`` variable and the hunt defaults, in one place.
+"""Settings: every ``GRAPHPIVOT_*`` variable, the config file's profiles and the hunt defaults, in one place.
 
-Values come from the environment (and CLI flags); credentials never come from
-anywhere else. :data:`ENVIRONMENT` lists each variable and the setting it fills.
+Precedence, lowest first: built-in defaults, the config file's chosen profile,
+``GRAPHPIVOT_*`` variables, CLI flags. The config file (TOML, ``GRAPHPIVOT_CONFIG``
+or ``config.toml`` in the user config folder) holds named profiles but never a
+secret: a profile names the environment variable that holds its password
+(``password_env``). :data:`ENVIRONMENT` lists each variable and the setting it fills.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+from typing import Any
 
-from platformdirs import user_data_path
-from pydantic import BaseModel, Field, SecretStr
+from platformdirs import user_config_path, user_data_path
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 
 class HuntDefaults(BaseModel):
@@ -42,6 +47,8 @@ class Settings(BaseModel):
     query_timeout: float = Field(default=60.0, gt=0)
     buffer_pool_mb: int = Field(default=0, ge=0)  # embedded engine's page cache; 0 = Ladybug's default (~80% of RAM)
     noise_file: Path | None = None  # None: the noise list shipped with graphpivot
+    query_folder: Path = Field(default_factory=lambda: user_config_path("graphpivot") / "queries")
+    profile: str | None = None  # the config-file profile these settings came from
     hunt: HuntDefaults = Field(default_factory=HuntDefaults)
 
     @property
@@ -64,6 +71,7 @@ ENVIRONMENT = {
     "GRAPHPIVOT_QUERY_TIMEOUT": "query_timeout",
     "GRAPHPIVOT_BUFFER_POOL_MB": "buffer_pool_mb",
     "GRAPHPIVOT_NOISE_FILE": "noise_file",
+    "GRAPHPIVOT_QUERIES": "query_folder",
 }
 """Every variable :func:`from_env` reads. Variables read by one CLI option as its default
 (``GRAPHPIVOT_ASSETS``, ``GRAPHPIVOT_RESOLVERS``, ``GRAPHPIVOT_RDAP_URL``) are in :data:`OPTION_ENVIRONMENT`."""
@@ -75,8 +83,116 @@ OPTION_ENVIRONMENT = {
 }
 
 
-def from_env(env: dict[str, str] | None = None) -> Settings:
-    """Read the ``GRAPHPIVOT_*`` variables of :data:`ENVIRONMENT`."""
+CONFIG_ENV = "GRAPHPIVOT_CONFIG"
+PROFILE_ENV = "GRAPHPIVOT_PROFILE"
+SECRET_KEYS = frozenset({"neo4j_password", "password"})
+
+
+class ConfigError(ValueError):
+    """A config file or profile that cannot be used, with the file and the reason."""
+
+
+class Profile(BaseModel):
+    """One named profile of the config file: where a graph lives and how to reach it (no secrets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    engine: str | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str | None = None
+    neo4j_database: str | None = None
+    password_env: str | None = None  # the environment variable holding this profile's password
+    browser_url: str | None = None
+    db_path: Path | None = None
+    batch_size: int | None = None
+    query_timeout: float | None = None
+    buffer_pool_mb: int | None = None
+    noise_file: Path | None = None
+
+
+class ConfigFile(BaseModel):
+    """The config file: named profiles, the default one, the analyst's query folder and hunt defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_profile: str | None = None
+    query_folder: Path | None = None
+    hunt: dict[str, int] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+
+
+def config_path(env: dict[str, str] | None = None) -> Path:
+    """``GRAPHPIVOT_CONFIG``, else ``config.toml`` in the user config folder."""
     env = dict(os.environ if env is None else env)
-    values: dict[str, object] = {name: env[var] for var, name in ENVIRONMENT.items() if env.get(var)}
-    return Settings.model_validate(values)
+    return Path(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else user_config_path("graphpivot") / "config.toml"
+
+
+def read_config(path: Path) -> ConfigFile:
+    """The config file at ``path`` (an empty one when it does not exist); secrets in it are refused."""
+    if not path.is_file():
+        return ConfigFile()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    for name, profile in (raw.get("profiles") or {}).items():
+        leaked = SECRET_KEYS & set(profile if isinstance(profile, dict) else ())
+        if leaked:
+            raise ConfigError(
+                f"{path}: profile {name!r} holds a password; name the variable that holds it instead "
+                f"(password_env = \"MY_NEO4J_PASSWORD\")"
+            )
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+def _profile_values(config: ConfigFile, name: str | None, env: dict[str, str], path: Path) -> dict[str, Any]:
+    chosen = name or config.default_profile
+    values: dict[str, Any] = {}
+    if config.query_folder is not None:
+        values["query_folder"] = config.query_folder.expanduser()
+    if config.hunt:
+        values["hunt"] = HuntDefaults.model_validate(config.hunt)
+    if chosen is None:
+        return values
+    if chosen not in config.profiles:
+        known = ", ".join(sorted(config.profiles)) or "none"
+        raise ConfigError(f"{path}: no profile {chosen!r} (profiles: {known})")
+    profile = config.profiles[chosen]
+    values.update({k: v for k, v in profile.model_dump(exclude={"password_env"}).items() if v is not None})
+    for key in ("db_path", "noise_file"):
+        if key in values:
+            values[key] = Path(values[key]).expanduser()
+    if profile.password_env and env.get(profile.password_env):
+        values["neo4j_password"] = env[profile.password_env]
+    values["profile"] = chosen
+    return values
+
+
+def from_env(env: dict[str, str] | None = None, *, profile: str | None = None) -> Settings:
+    """Settings from the config file's profile (``profile``, ``GRAPHPIVOT_PROFILE`` or the file's default),
+    then the ``GRAPHPIVOT_*`` variables of :data:`ENVIRONMENT` over it."""
+    env = dict(os.environ if env is None else env)
+    path = config_path(env)
+    values = _profile_values(read_config(path), profile or env.get(PROFILE_ENV) or None, env, path)
+    values.update({name: env[var] for var, name in ENVIRONMENT.items() if env.get(var)})
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"settings: {problems}") from None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """Every setting as plain values for ``config show``: the password only as set or not set."""
+    shown = settings.model_dump(mode="json", exclude={"neo4j_password"})
+    shown["neo4j_password"] = "(set)" if settings.neo4j_password.get_secret_value() else "(not set)"
+    if settings.neo4j_uri:
+        scheme, sep, rest = settings.neo4j_uri.partition("://")
+        authority, slash, path = rest.partition("/")
+        if "@" in authority:
+            shown["neo4j_uri"] = f"{scheme}{sep}***@{authority.rsplit('@', 1)[1]}{slash}{path}"
+    return shown

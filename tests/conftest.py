@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,13 @@ from support import ENGINES, require_neo4j, shared_data
 
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
+
+
+# The analyst's own config file and query folder never leak into the tests.
+_ISOLATED = Path(tempfile.mkdtemp(prefix="graphpivot-tests-"))
+os.environ["GRAPHPIVOT_CONFIG"] = str(_ISOLATED / "no-config.toml")
+os.environ["GRAPHPIVOT_QUERIES"] = str(_ISOLATED / "no-queries")
+os.environ.pop("GRAPHPIVOT_PROFILE", None)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import db, demo, enrich, exposure, hunt, load, pivot
+from graphpivot.cli import config, db, demo, enrich, exposure, hunt, load, pivot
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -21,9 +21,11 @@ app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
 app.add_typer(pivot.app, name="pivot")
 app.add_typer(enrich.app, name="enrich")
+app.add_typer(config.app, name="config")
 app.command("demo")(demo.demo)
 app.command("exposure")(exposure.exposure)
 app.command("hunt")(hunt.hunt)
+app.command("query")(pivot.query_command)
 
 
 def _version(value: bool) -> None:
@@ -43,10 +45,14 @@ def root(
         Path | None,
         typer.Option("--db", help="Embedded database folder (env GRAPHPIVOT_DB).", show_default=False),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="Config-file profile to use (env GRAPHPIVOT_PROFILE; see 'config show')."),
+    ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
-    """Pick the engine once for every sub-command."""
-    ctx.obj = State.from_options(engine=engine, db_path=db_path)
+    """Pick the profile and engine once for every sub-command."""
+    ctx.obj = State.from_options(engine=engine, db_path=db_path, profile=profile)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from graphpivot.config import Settings, from_env
+from graphpivot.config import ConfigError, Settings, from_env
 from graphpivot.store import GraphStore, StoreUnavailable, open_store
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -30,8 +30,11 @@ class State:
     settings: Settings
 
     @classmethod
-    def from_options(cls, *, engine: str | None, db_path: Path | None) -> State:
-        settings = from_env()
+    def from_options(cls, *, engine: str | None, db_path: Path | None, profile: str | None = None) -> State:
+        try:
+            settings = from_env(profile=profile)
+        except ConfigError as exc:
+            fail(str(exc))
         if engine:
             settings.engine = engine
         if db_path is not None:
@@ -40,8 +43,16 @@ class State:
         return cls(settings)
 
     @contextmanager
-    def store(self) -> Iterator[GraphStore]:
-        """Open the configured store, or exit with a message saying how to fix it."""
+    def store(self, *, existing: bool = False) -> Iterator[GraphStore]:
+        """Open the configured store, or exit with a message saying how to fix it.
+
+        ``existing``: a read command; an embedded database that does not exist is refused (a mistyped
+        ``--db`` would otherwise be created empty and answer "nothing found").
+        """
+        path = self.settings.db_path
+        if existing and self.settings.resolved_engine == "ladybug" and not path.exists():
+            fail(f"no embedded database at {path}; check --db / GRAPHPIVOT_DB, load data into it, "
+                 "or create it with 'graphpivot db init'")
         try:
             store = open_store(self.settings)
         except StoreUnavailable as exc:

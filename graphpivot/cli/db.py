@@ -38,7 +38,7 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Engine, location, and node and edge counts per label and type."""
-    with state(ctx).store() as store:
+    with state(ctx).store(existing=True) as store:
         nodes, edges = store.counts()
     table = Table(title=f"{store.engine} at {store.location}")
     table.add_column("kind")

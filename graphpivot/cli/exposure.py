@@ -10,6 +10,7 @@ from graphpivot.browser import browser_link
 from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.options import Browser, HuntFlags, option_block
+from graphpivot.config import HuntDefaults
 from graphpivot.hunt.exposure import Exposure
 from graphpivot.hunt.model import ExposureError, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
@@ -33,23 +34,26 @@ def time_option(value: str | None, name: str, default: int) -> int:
         fail(f"{name}: {exc}")
 
 
-def make_options(flags: HuntFlags, *, expand: bool) -> Options:
-    """Run options from the CLI flags, checked."""
+def make_options(flags: HuntFlags, defaults: HuntDefaults, *, expand: bool) -> Options:
+    """Run options from the CLI flags over the settings' hunt defaults, checked."""
+    knobs = {
+        "max_fanout": defaults.max_fanout if flags.max_fanout is None else flags.max_fanout,
+        "tolerance": defaults.tolerance if flags.tolerance is None else flags.tolerance,
+        "rare_hosts": defaults.rare_hosts if flags.rare_hosts is None else flags.rare_hosts,
+        "upload_bytes": defaults.upload_bytes if flags.upload_bytes is None else flags.upload_bytes,
+    }
+    for name, value in knobs.items():
+        if value < 0:
+            fail(f"--{name.replace('_', '-')} must not be negative, got {value}")
     options = Options(
         since=time_option(flags.since, "--since", 0),
         until=time_option(flags.until, "--until", FOREVER),
         expand=expand,
-        max_fanout=flags.max_fanout,
-        tolerance=flags.tolerance,
-        rare_hosts=flags.rare_hosts,
-        upload_bytes=flags.upload_bytes,
+        rare_population=defaults.rare_population,
+        **knobs,
     )
     if options.since > options.until:
         fail("--since is after --until")
-    for name, value in (("--max-fanout", flags.max_fanout), ("--tolerance", flags.tolerance),
-                        ("--rare-hosts", flags.rare_hosts), ("--upload-bytes", flags.upload_bytes)):
-        if value < 0:
-            fail(f"{name} must not be negative, got {value}")
     return options
 
 
@@ -95,8 +99,8 @@ def exposure(
         floor = Strength.parse(min_strength)
     except ValueError as exc:
         fail(f"--min-strength: {exc}")
-    options = make_options(flags, expand=expand)
-    with state(ctx).store() as store:
+    options = make_options(flags, state(ctx).settings.hunt, expand=expand)
+    with state(ctx).store(existing=True) as store:
         runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
         try:
             result = Exposure(runner, options).run(list(seeds or []), all_indicators=all_indicators)

@@ -65,9 +65,9 @@ def hunt(
             fail(str(exc))
         if not report.parent.is_dir():
             fail(f"{report}: folder {report.parent} does not exist")
-    options = make_options(flags, expand=expand)
+    options = make_options(flags, state(ctx).settings.hunt, expand=expand)
     first_use = None if new_since is None else time_option(new_since, "--new-since", 0)
-    with state(ctx).store() as store:
+    with state(ctx).store(existing=True) as store:
         runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
         try:
             result = run_hunt(runner, options, seeds=list(seeds or []), new_since=first_use)

@@ -33,10 +33,16 @@ Browser = Annotated[bool, typer.Option("--browser", help="Print a Neo4j Browser 
 QueryTimeoutOption = Annotated[
     float | None, typer.Option("--timeout", help="Seconds before a query is stopped (GRAPHPIVOT_QUERY_TIMEOUT).")
 ]
-MaxFanout = Annotated[int, typer.Option("--max-fanout", help="Expansion skips attributes used by more domains.")]
-Tolerance = Annotated[int, typer.Option("--tolerance", help="Seconds of slack when comparing time windows.")]
-RareHosts = Annotated[int, typer.Option("--rare-hosts", help="A web service this few internal hosts use is rare.")]
-UploadBytes = Annotated[int, typer.Option("--upload-bytes", help="Bytes out that count as a large upload.")]
+_FROM_CONFIG = "; default from the config file's [hunt], else"
+MaxFanout = Annotated[int | None, typer.Option(
+    "--max-fanout", help=f"Expansion skips attributes used by more domains{_FROM_CONFIG} {HUNT_DEFAULTS.max_fanout}.")]
+Tolerance = Annotated[int | None, typer.Option(
+    "--tolerance", help=f"Seconds of slack when comparing time windows{_FROM_CONFIG} {HUNT_DEFAULTS.tolerance}.")]
+RareHosts = Annotated[int | None, typer.Option(
+    "--rare-hosts", help=f"A web service this few internal hosts use is rare{_FROM_CONFIG} {HUNT_DEFAULTS.rare_hosts}."
+)]
+UploadBytes = Annotated[int | None, typer.Option(
+    "--upload-bytes", help=f"Bytes out that count as a large upload{_FROM_CONFIG} {HUNT_DEFAULTS.upload_bytes}.")]
 Paths = Annotated[list[Path], typer.Argument(help="Files to load", exists=False)]
 SummaryJson = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
@@ -97,13 +103,13 @@ class LoadFlags:
 
 @dataclass
 class HuntFlags:
-    """The knobs ``exposure`` and ``hunt`` share; defaults from :data:`graphpivot.config.HUNT_DEFAULTS`."""
+    """The knobs ``exposure`` and ``hunt`` share; ``None``: the settings' hunt defaults (config file or built-in)."""
 
     since: Since = None
     until: Until = None
     explain: Explain = False
-    max_fanout: MaxFanout = HUNT_DEFAULTS.max_fanout
-    tolerance: Tolerance = HUNT_DEFAULTS.tolerance
-    rare_hosts: RareHosts = HUNT_DEFAULTS.rare_hosts
-    upload_bytes: UploadBytes = HUNT_DEFAULTS.upload_bytes
+    max_fanout: MaxFanout = None
+    tolerance: Tolerance = None
+    rare_hosts: RareHosts = None
+    upload_bytes: UploadBytes = None
     timeout: QueryTimeoutOption = None

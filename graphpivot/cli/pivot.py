@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,9 +12,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from graphpivot.browser import browser_link
-from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root
+from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root, parse_query
 from graphpivot.cli.context import err, fail, state
 from graphpivot.output import FORMATS, render
+from graphpivot.querylint import WRITES, code_only, lint
 from graphpivot.store import QueryTimeout
 
 app = typer.Typer(help="Stored pivot and hunt queries.", no_args_is_help=True)
@@ -131,7 +133,7 @@ def run(
     except QueryError as exc:
         fail(str(exc))
     st = state(ctx)
-    with st.store() as store:
+    with st.store(existing=True) as store:
         cypher = query.cypher_for(store.engine)
         if explain:
             explained = f"// {query_id} on {store.engine}\n{cypher}\n// params: {json.dumps(params, sort_keys=True)}"
@@ -146,3 +148,58 @@ def run(
             typer.echo(f"Neo4j Browser: {browser_link(query.cypher_for('neo4j'), params)}", err=True)
         except ValueError as exc:
             err.print(f"no Neo4j Browser link: {exc}", markup=False)
+
+
+@app.command("lint")
+def lint_queries(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Query files to check (default: the whole catalogue, yours included).")
+    ] = None,
+) -> None:
+    """Check stored queries: header, declared vs used parameters, read-only text, the portable core."""
+    try:
+        queries = [parse_query(p) for p in paths] if paths else list(_catalog())
+    except (QueryError, OSError) as exc:
+        fail(str(exc))
+    problems = [p for q in queries for p in lint(q)]
+    for problem in problems:
+        typer.echo(str(problem))
+    errors = sum(1 for p in problems if p.level == "error")
+    typer.echo(f"{len(queries)} queries, {errors} errors, {len(problems) - errors} warnings", err=True)
+    if errors:
+        raise typer.Exit(1)
+
+
+def query_command(
+    ctx: typer.Context,
+    cypher: Annotated[str, typer.Argument(help="Cypher to run read-only (a read transaction; writes are refused).")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (JSON values are parsed), repeatable")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "table",
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds before the query is stopped (default GRAPHPIVOT_QUERY_TIMEOUT).")
+    ] = None,
+) -> None:
+    """Run ad-hoc Cypher read-only on either engine, with the same output formats and timeout as stored queries."""
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    write = WRITES.search(code_only(cypher))
+    if write:
+        fail(f"graphpivot query only reads; the text holds {write.group(1)}")
+    params = {name: _json_or_text(value) for name, value in parse_params(param or []).items()}
+    with state(ctx).store(existing=True) as store:
+        try:
+            rows = store.read(cypher, params, timeout=timeout)
+        except QueryTimeout as exc:
+            fail(f"query: {exc}; narrow it or raise --timeout", EXIT_TIMEOUT)
+        except Exception as exc:  # the engine's own error (syntax, unknown label, refused write)
+            fail(f"query failed on {store.engine}: {exc}")
+    render(rows, fmt)
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

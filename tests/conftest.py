@@ -13,7 +13,6 @@ from support import ENGINES, require_neo4j, shared_data
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 
-
 # The analyst's own config file and query folder never leak into the tests.
 _ISOLATED = Path(tempfile.mkdtemp(prefix="graphpivot-tests-"))
 os.environ["GRAPHPIVOT_CONFIG"] = str(_ISOLATED / "no-config.toml")

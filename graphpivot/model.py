@@ -303,6 +303,29 @@ class Host(Entity):
             return text
 
 
+class Triage(Entity):
+    """An analyst's verdict on a finding, a host or an indicator. Key ``scope:target``
+    (``finding:HOST|INDICATOR``, ``host:HOST``, ``indicator:INDICATOR``), so marking again replaces it."""
+
+    label: ClassVar[str] = "Triage"
+    scope: str | None = None
+    host_key: str | None = None
+    indicator_key: str | None = None
+    verdict: str | None = None
+    note: str | None = None
+    author: str | None = None
+    marked_at: int | None = None
+    until: int | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _canonical(cls, v: str) -> str:
+        scope, sep, target = v.partition(":")
+        if not sep or scope not in ("finding", "host", "indicator") or not target.strip():
+            raise c.InvalidValue(f"triage key must be 'finding|host|indicator:TARGET': {v!r}")
+        return v.strip()
+
+
 class Report(Entity):
     """An intel item: a file, bundle, report or event. Key ``source:id``."""
 
@@ -380,6 +403,7 @@ ENTITIES: tuple[type[Entity], ...] = (
     Report,
     Threat,
     Enrichment,
+    Triage,
 )
 ENTITY_BY_LABEL: dict[str, type[Entity]] = {e.label: e for e in ENTITIES}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from graphpivot.config import HuntDefaults
 from graphpivot.hunt.exposure import Exposure
 from graphpivot.hunt.model import ExposureError, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
+from graphpivot.hunt.triage import apply_marks, read_marks
 from graphpivot.hunt.vocabulary import Strength
 from graphpivot.output import FORMATS, render
 from graphpivot.store import QueryTimeout
@@ -108,11 +110,14 @@ def exposure(
             fail(str(exc))
         except QueryTimeout as exc:
             fail(f"{runner.runs[-1].query_id}: {exc}; narrow it with --since/--until or raise --timeout", code=3)
-    findings = [f for f in result.findings if f.strength >= floor]
+        kept, hidden = apply_marks(result.findings, read_marks(store), int(time.time()))
+    findings = [f for f in kept if f.strength >= floor]
     if fmt in ("json", "ndjson"):
         render([f.as_dict() for f in findings], fmt)
     else:
         render([table_row(f) for f in findings], fmt, TABLE_COLUMNS if fmt == "table" else CSV_COLUMNS)
+    if hidden:
+        err.print(f"{len(hidden)} finding(s) hidden by triage marks (see 'graphpivot triage list')", markup=False)
     if fmt == "table":
         for item in result.unchecked:
             err.print(f"not checked: {item.kind} {item.key}: {item.reason}", markup=False)

@@ -12,6 +12,7 @@ from graphpivot.hunt.blindspots import BlindSpots, blind_spots
 from graphpivot.hunt.exposure import Exposure
 from graphpivot.hunt.model import ExposureResult, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
+from graphpivot.hunt.triage import apply_marks, read_marks
 from graphpivot.hunt.vocabulary import Strength
 from graphpivot.hunt.webservice_leads import Lead, web_service_leads
 
@@ -58,6 +59,7 @@ class HuntResult:
     blind: BlindSpots
     runs: list[QueryRun]
     generated_at: int = field(default_factory=lambda: int(time.time()))
+    marked: list[Finding] = field(default_factory=list)  # hidden by a false-positive or benign triage mark
 
     @property
     def findings(self) -> list[Finding]:
@@ -103,9 +105,11 @@ def run_hunt(
     :data:`NEW_USE_DAYS` days of telemetry.
     """
     exposure = Exposure(runner, options).run(seeds or [], all_indicators=all_indicators)
+    exposure.findings, marked = apply_marks(exposure.findings, read_marks(runner.store), int(time.time()))
     blind = blind_spots(runner, exposure, options)
     span = blind.span
     end = new_until if new_until is not None else (span[1] if span else options.until)
     start = new_since if new_since is not None else max(options.since, end - NEW_USE_DAYS * 86400)
     leads = web_service_leads(runner, options, new_since=start, new_until=end)
-    return HuntResult(runner.store.engine, options, start, end, exposure, leads, blind, list(runner.runs))
+    return HuntResult(runner.store.engine, options, start, end, exposure, leads, blind, list(runner.runs),
+                      marked=marked)

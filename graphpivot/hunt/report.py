@@ -70,6 +70,7 @@ def to_data(result: HuntResult) -> dict[str, Any]:
             "summary": summary(result),
             "hosts": [h.as_dict() for h in result.hosts()],
             "findings": [f.as_dict() for f in result.findings],
+            "marked": [f.as_dict() for f in result.marked],
             "leads": [lead.as_dict() for lead in result.leads],
             "blind_spots": result.blind.as_dict(),
             "queries": [
@@ -263,6 +264,12 @@ def to_markdown(result: HuntResult) -> str:
     )
     lines += _more(min(len(hosts), MAX_ROWS), len(hosts), "hosts")
     lines += ["", *_findings_section(result.findings), "", *_leads_section(result.leads), "", *_blind_section(result)]
+    if result.marked:
+        lines += ["", f"## Hidden by triage marks ({len(result.marked)})", ""]
+        lines += table(
+            ["host", "indicator", "mark"],
+            [[code(f.host), code(f.indicator), plain(f.reasons[-1])] for f in result.marked[:MAX_ROWS]],
+        )
     lines += ["", "## Queries run", ""]
     lines += table(
         ["query", "engine", "rows", "seconds"],

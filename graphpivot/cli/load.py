@@ -17,6 +17,7 @@ COMMANDS = {
     "assets": load_telemetry.assets_command,
     "stix": load_intel.stix,
     "misp": load_intel.misp,
+    "zeek-intel": load_intel.zeek_intel,
     "feed": load_intel.feed,
     "fingerprints": load_intel.fingerprints,
     "certs": load_intel.certs,

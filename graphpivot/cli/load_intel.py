@@ -27,6 +27,7 @@ from graphpivot.loaders.intel.indicators import KINDS
 from graphpivot.loaders.intel.ioclist import read_ioc_list
 from graphpivot.loaders.intel.misp import read_misp
 from graphpivot.loaders.intel.stix import read_stix
+from graphpivot.loaders.intel.zeek_intel import read_zeek_intel
 from graphpivot.loaders.reference.webservice_catalogue import read_web_services
 from graphpivot.model import Node, Record
 from graphpivot.reference.service_match import CATALOGUE_SOURCE, WebServiceIndex, link_existing
@@ -52,6 +53,18 @@ def ioc(
     """Plain indicator lists: domains, IPs, ip:port, URLs, defanged forms, # comments."""
     load_files(state(ctx), source, paths,
                lambda path, now: read_ioc_list(path, source, threat=threat, tags=tag, observed_at=now), flags)
+
+
+@option_block(LoadFlags, into="flags")
+def zeek_intel(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Source = "zeek-intel",
+    flags: LoadFlags,
+) -> None:
+    """Zeek Intel framework files: ADDR, DOMAIN, URL and EMAIL indicators (hashes and subnets counted, skipped)."""
+    load_files(state(ctx), source, paths, lambda p, now: read_zeek_intel(p, source, observed_at=now), flags)
 
 
 @option_block(LoadFlags, into="flags")

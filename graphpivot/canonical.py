@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import idna
+import ioc_fanger
 from publicsuffixlist import PublicSuffixList
 
 __all__ = [
@@ -40,7 +41,8 @@ class InvalidValue(ValueError):
 _PSL = PublicSuffixList()
 
 _REFANG = [
-    (re.compile(r"\[\s*\.\s*\]|\(\s*\.\s*\)|\{\s*\.\s*\}|\[dot\]|\(dot\)|\{dot\}", re.I), "."),
+    (re.compile(r"\s*(?:\[\s*\.\s*\]|\(\s*\.\s*\)|\{\s*\.\s*\}|\[dot\]|\(dot\)|\{dot\})\s*", re.I), "."),
+    (re.compile(r"\[\s*:\s*/\s*/\s*\]"), "://"),
     (re.compile(r"\[\s*:\s*\]"), ":"),
     (re.compile(r"\[\s*/\s*\]"), "/"),
     (re.compile(r"\[@\]|\[at\]|\(at\)", re.I), "@"),
@@ -59,12 +61,28 @@ _FINGERPRINT_FORMS = {
 FINGERPRINT_TYPES = ("jarm", "ja3", "ja3s", "ja4", "ja4s", "hassh", "hassh_server", "favicon_mmh3", "body_sha256")
 
 
+_STILL_DEFANGED = re.compile(r"[\[\]{}()\\]|\s(?:dot|at)\s", re.I)
+_DOT_WORDS = re.compile(r"^[\w-]+(?:\s+dot\s+[\w-]+)+$", re.I)
+
+
 def refang(text: str) -> str:
-    """Undo the usual defanging: ``evil[.]com``, ``hxxp://``, ``1.2.3[.]4``."""
+    """Undo defanging: ``evil[.]com``, ``hxxp[://]``, ``1.2.3[.]4``, ``evil [.] com``, ``evil\\.com``, ``evil dot com``.
+
+    The common forms are undone here; a host part that still holds a marker then goes through
+    ``ioc-fanger`` (its fang rules), and ``a dot b`` spelt in words becomes ``a.b``. Paths and
+    queries are left as they are, so a URL's own brackets or backslashes survive.
+    """
     out = text.strip()
     for pattern, repl in _REFANG:
         out = pattern.sub(repl, out)
-    return out
+    start = out.find("://") + 3 if "://" in out else 0
+    end = out.find("/", start)
+    head, rest = (out, "") if end < 0 else (out[:end], out[end:])
+    if _STILL_DEFANGED.search(head):
+        if _DOT_WORDS.match(head.strip()):
+            head = re.sub(r"\s+dot\s+", ".", head.strip(), flags=re.I)
+        head = ioc_fanger.fang(head)
+    return head + rest
 
 
 @lru_cache(maxsize=262_144)

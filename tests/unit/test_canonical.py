@@ -135,3 +135,24 @@ def test_entities_derive_properties() -> None:
 def test_indicator_classification(text: str, label: str, key: str) -> None:
     node = indicator_node(text)
     assert (node.label, node.key) == (label, key)
+
+
+@pytest.mark.parametrize(
+    ("defanged", "key"),
+    [
+        ("evil [.] com", "evil.com"),
+        ("evil\\.com", "evil.com"),
+        ("hxxp[://]evil.com/a", "http://evil.com/a"),
+        ("evil dot com", "evil.com"),
+        ("EVIL DOT example DOT org", "evil.example.org"),
+        ("evil(.)com[/]x", "http://evil.com/x"),
+        ("hxxps://1.2.3[.]4/x", "https://1.2.3.4/x"),
+    ],
+)
+def test_refang_undoes_the_forms_analysts_write(defanged: str, key: str) -> None:
+    assert indicator_node(defanged).key == key
+
+
+def test_refang_leaves_paths_and_real_brackets_alone() -> None:
+    assert indicator_node("http://a.example/a\\.b(c)").key == "http://a.example/a\\.b(c)"
+    assert indicator_node("http://[2001:db8::1]/x").key == "http://[2001:db8::1]/x"

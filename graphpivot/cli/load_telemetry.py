@@ -155,7 +155,8 @@ def eve(
 def proxy(
     ctx: typer.Context,
     paths: Inputs,
-    fmt: Annotated[str, typer.Option("--format", help=f"Log format: {', '.join(FORMATS)}.")],
+    fmt: Annotated[str, typer.Option(
+        "--log-format", "--format", help=f"Log format: {', '.join(FORMATS)} (--format is the older spelling).")],
     columns: Annotated[
         str | None,
         typer.Option(
@@ -169,7 +170,7 @@ def proxy(
 ) -> None:
     """Web proxy logs: Squid native access.log, Blue Coat ProxySG, or CSV / JSON lines with a column mapping."""
     if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
+        fail(f"--log-format must be one of {', '.join(FORMATS)}")
     mapping = parse_columns(columns)
     files = expand(paths, None)
     _load_sensor(ctx, "proxy", sensor, flags, lambda net: read_proxy(files, fmt, network=net, columns=mapping))

@@ -173,7 +173,8 @@ def test_dry_run_writes_nothing(cli: tuple[Run, Callable[[], GraphStore]], data_
 def test_proxy_options_are_checked(cli: tuple[Run, Callable[[], GraphStore]], data_dir: Path) -> None:
     run, _ = cli
     sample = str(data_dir / "proxy-metron/squid_access.log")
-    assert "--format must be one of" in run("proxy", "--format", "apache", sample).stderr
+    assert "--log-format must be one of" in run("proxy", "--log-format", "apache", sample).stderr
+    assert "--log-format must be one of" in run("proxy", "--format", "apache", sample).stderr
     assert "expected field=column" in run("proxy", "--format", "csv", "--columns", "client", sample).stderr
     assert "unknown field" in run("proxy", "--format", "csv", "--columns", "src=ip", sample).stderr
     assert "no such file" in run("proxy", "--format", "squid", "/nonexistent/access.log").stderr

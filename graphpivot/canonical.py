@@ -13,7 +13,6 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import idna
-import ioc_fanger
 from publicsuffixlist import PublicSuffixList
 
 __all__ = [
@@ -38,7 +37,13 @@ class InvalidValue(ValueError):
     """A value that cannot be made canonical; the message is the reason."""
 
 
-_PSL = PublicSuffixList()
+
+
+@lru_cache(maxsize=1)
+def _psl() -> PublicSuffixList:
+    """The offline public-suffix list, parsed on first use (not at import: commands like --help never need it)."""
+    return PublicSuffixList()
+
 
 _REFANG = [
     (re.compile(r"\s*(?:\[\s*\.\s*\]|\(\s*\.\s*\)|\{\s*\.\s*\}|\[dot\]|\(dot\)|\{dot\})\s*", re.I), "."),
@@ -79,6 +84,8 @@ def refang(text: str) -> str:
     end = out.find("/", start)
     head, rest = (out, "") if end < 0 else (out[:end], out[end:])
     if _STILL_DEFANGED.search(head):
+        import ioc_fanger
+
         if _DOT_WORDS.match(head.strip()):
             head = re.sub(r"\s+dot\s+", ".", head.strip(), flags=re.I)
         head = ioc_fanger.fang(head)
@@ -274,10 +281,10 @@ def canonical_asn(raw: str | int) -> str:
 @lru_cache(maxsize=262_144)
 def registered_domain(name: str) -> str | None:
     """The registrable domain under the public-suffix list (private suffixes included)."""
-    return _PSL.privatesuffix(name)
+    return _psl().privatesuffix(name)
 
 
 @lru_cache(maxsize=262_144)
 def public_suffix(name: str) -> str | None:
     """The public suffix of a canonical domain name."""
-    return _PSL.publicsuffix(name)
+    return _psl().publicsuffix(name)

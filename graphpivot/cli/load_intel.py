@@ -25,7 +25,6 @@ from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
 from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
 from graphpivot.loaders.intel.indicators import KINDS
 from graphpivot.loaders.intel.ioclist import read_ioc_list
-from graphpivot.loaders.intel.misp import read_misp
 from graphpivot.loaders.intel.stix import read_stix
 from graphpivot.loaders.intel.zeek_intel import read_zeek_intel
 from graphpivot.loaders.reference.webservice_catalogue import read_web_services
@@ -88,6 +87,8 @@ def misp(
     flags: LoadFlags,
 ) -> None:
     """MISP events (REST 'Event'/'response' wrappers, feed event files): attributes, objects, galaxies."""
+    from graphpivot.loaders.intel.misp import read_misp  # pymisp takes most of the CLI's start-up: load it here only
+
     load_files(state(ctx), source, paths, lambda p, now: read_misp(p, source, observed_at=now), flags)
 
 

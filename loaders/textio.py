@@ -9,11 +9,13 @@ rest of file (truncated or corrupt gzip, binary data), and
 from __future__ import annotations
 
 import gzip
+import json
+import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from graphpivot.model import Progress, Reject
 
@@ -102,3 +104,65 @@ def _unreadable(raw: bytes, handle: IO[bytes]) -> str:
 def _printable(raw: bytes) -> str:
     """A safe rendering of a junk line for the rejects report."""
     return raw[:200].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+
+
+# ------------------------------------------------------------------ JSON with limits
+
+# JSON nested deeper than this is rejected (Python's own limit would raise RecursionError).
+MAX_JSON_DEPTH = 64
+
+
+class JsonProblem(ValueError):
+    """Text that is not acceptable JSON: the message is the reason."""
+
+
+def loads_limited(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses nesting deeper than ``max_depth`` and non-finite numbers.
+
+    Raises :class:`JsonProblem` (a ``ValueError``) with the reason. The depth walk
+    only runs when the text holds enough brackets to be that deep.
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise JsonProblem(f"JSON nested deeper than {max_depth} levels") from None
+    except JsonProblem:
+        raise
+    except ValueError as exc:
+        raise JsonProblem(f"invalid JSON: {exc}") from None
+    if isinstance(text, str):
+        brackets = text.count("{") + text.count("[")
+    else:
+        brackets = text.count(b"{") + text.count(b"[")
+    if brackets > max_depth and json_depth(value) > max_depth:
+        raise JsonProblem(f"JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise JsonProblem(f"invalid JSON: number out of range {text[:40]}")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonProblem(f"invalid JSON: non-finite number {name}")
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in items if isinstance(child, dict | list))
+    return deepest

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ import ijson
 
 from graphpivot.canonical import InvalidValue, split_host_port
 from graphpivot.model import Edge, Node, Record, Reject, entity, host_of_url
+from graphpivot.times import epoch_seconds
+from graphpivot.times import optional_epoch as _optional_epoch
 
 # kind -> (label, how the value becomes a key)
 _FINGERPRINTS = {"ja3": "ja3", "ja3s": "ja3s", "jarm": "jarm", "ja4": "ja4", "ja4s": "ja4s", "hassh": "hassh",
@@ -87,33 +88,13 @@ def url_host(node: Node, props: dict[str, Any]) -> list[Record]:
 
 
 def epoch(value: Any) -> int:
-    """Epoch seconds (UTC) from a datetime, date, number or the usual intel time texts."""
-    if isinstance(value, bool):
-        raise InvalidValue(f"not a time: {value!r}")
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(moment.timestamp())
-    if isinstance(value, date):
-        return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
-    if isinstance(value, int | float):
-        return int(value)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(f"not a time: {value!r}")
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" UTC", "+00:00"))
-    except ValueError:
-        raise InvalidValue(f"not a time: {value!r}") from None
-    return epoch(moment)
+    """Epoch seconds (UTC) from a datetime, date, number or the usual intel time texts (see :mod:`graphpivot.times`)."""
+    return epoch_seconds(value)
 
 
 def optional_epoch(value: Any) -> int | None:
     """:func:`epoch`, with empty values (None, '', 'None') as None."""
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None", "null")):
-        return None
-    return epoch(value)
+    return _optional_epoch(value)
 
 
 # ---------------------------------------------------------------- JSON

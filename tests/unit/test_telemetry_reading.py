@@ -132,8 +132,8 @@ def test_tsv_and_json_rows_are_the_same_values(tmp_path: Path) -> None:
         from_tsv
         == from_json
         == [
-            (1700000000.25, "10.0.0.5", "ex\tample.com", 1, ["a.example.com", "1.2.3.4"], True, None),
-            (1700000001.0, "10.0.0.5", None, None, [], False, None),
+            (1700000000, "10.0.0.5", "ex\tample.com", 1, ["a.example.com", "1.2.3.4"], True, None),
+            (1700000001, "10.0.0.5", None, None, [], False, None),
         ]
     )
 
@@ -188,7 +188,7 @@ def test_json_problems_are_rejected_with_reasons(tmp_path: Path) -> None:
     assert [(r.line, r.reason[:18]) for r in items if isinstance(r, Reject)] == [
         (2, "field 'query' shou"),
         (3, "expected a JSON ob"),
-        (4, "field 'ts': not a "),
+        (4, "field 'ts' is not "),
         (5, "invalid JSON: Expe"),
         (6, "dns record lacks '"),
     ]

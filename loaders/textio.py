@@ -63,14 +63,18 @@ def read_lines(path: Path, *, progress_every: int = PROGRESS_EVERY) -> Iterator[
                 junk_run += 1
                 yield Reject(name, lineno, _unreadable(raw, handle), _printable(raw))
                 if junk_run >= MAX_JUNK_RUN:
-                    yield Reject(name, lineno, f"{MAX_JUNK_RUN} unreadable lines in a row: not a text log, stopped")
+                    yield Reject(
+                        name, lineno, f"{MAX_JUNK_RUN} unreadable lines in a row: not a text log, stopped", units=0
+                    )
                     break
     except EOFError:
-        yield Reject(name, lineno + 1, f"truncated gzip: data ends inside line {lineno + 1}; lines before it loaded")
+        yield Reject(
+            name, lineno + 1, f"truncated gzip: data ends inside line {lineno + 1}; lines before it loaded", units=0
+        )
     except (gzip.BadGzipFile, zlib.error) as exc:
-        yield Reject(name, lineno + 1, f"corrupt gzip data after line {lineno}: {exc}")
+        yield Reject(name, lineno + 1, f"corrupt gzip data after line {lineno}: {exc}", units=0)
     except OSError as exc:
-        yield Reject(name, None if lineno == 0 else lineno + 1, f"cannot read file: {exc.strerror or exc}")
+        yield Reject(name, None if lineno == 0 else lineno + 1, f"cannot read file: {exc.strerror or exc}", units=0)
     yield Progress(name, lineno)
 
 
@@ -116,7 +120,7 @@ class JsonProblem(ValueError):
     """Text that is not acceptable JSON: the message is the reason."""
 
 
-def loads_limited(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def loads_limited(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses nesting deeper than ``max_depth`` and non-finite numbers.
 
     Raises :class:`JsonProblem` (a ``ValueError``) with the reason. The depth walk
@@ -130,11 +134,7 @@ def loads_limited(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise
     except ValueError as exc:
         raise JsonProblem(f"invalid JSON: {exc}") from None
-    if isinstance(text, str):
-        brackets = text.count("{") + text.count("[")
-    else:
-        brackets = text.count(b"{") + text.count(b"[")
-    if brackets > max_depth and json_depth(value) > max_depth:
+    if text.count("{") + text.count("[") > max_depth and json_depth(value) > max_depth:
         raise JsonProblem(f"JSON nested deeper than {max_depth} levels")
     return value
 

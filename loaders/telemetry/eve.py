@@ -34,7 +34,7 @@ from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.textio import loads_limited, read_lines
 
-from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
+from graphpivot.canonical import canonical_hash, canonical_ip
 from graphpivot.model import Record, Reject, Skipped
 from graphpivot.times import epoch_seconds
 

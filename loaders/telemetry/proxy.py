@@ -20,6 +20,7 @@ URL ``https://host:port/`` with method ``CONNECT``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -175,7 +176,8 @@ def _squid(text: str) -> Request:
     try:
         ts = epoch_seconds(float(stamp))
     except (ValueError, InvalidValue) as exc:
-        raise ValueError(f"not a Squid native access.log line: time {stamp[:40]!r} is not epoch seconds ({exc})") from None
+        reason = f"not a Squid native access.log line: time {stamp[:40]!r} is not epoch seconds ({exc})"
+        raise ValueError(reason) from None
     _, _, status = code.rpartition("/")
     return Request(
         ts,
@@ -353,7 +355,7 @@ def _str(value: Any) -> str | None:
 def _int(value: Any, what: str) -> int | None:
     if value in (None, "", "-"):
         return None
-    if isinstance(value, bool) or isinstance(value, float | dict | list):
+    if isinstance(value, bool | float | dict | list):
         raise ValueError(f"{what} should be a whole number, found {str(value)[:40]!r}")
     try:
         number = int(value)
@@ -368,8 +370,6 @@ def _time(value: Any) -> int:
     """Epoch seconds from epoch s/ms/us/ns numbers or ISO 8601 text (UTC when no offset is given)."""
     if isinstance(value, str):
         value = value.strip()
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value)
-        except ValueError:
-            pass
     return epoch_seconds(value, scaled=True)

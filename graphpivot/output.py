@@ -51,7 +51,7 @@ class SafeConsole(Console):
         kwargs.setdefault("highlight", False)
         super().__init__(**kwargs)
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def print(self, *objects: Any, **kwargs: Any) -> None:
         safe = [terminal_safe(o, keep_newlines=True) if isinstance(o, str) and not kwargs.get("markup") else o
                 for o in objects]
         super().print(*safe, **kwargs)

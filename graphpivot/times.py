@@ -31,14 +31,14 @@ _DIGITS = re.compile(r"[+-]?\d+(\.\d+)?")
 _MAX_TEXT = 64
 
 
-def epoch_seconds(value: Any, *, scaled: bool = False, what: str = "time") -> int:
+def epoch_seconds(value: Any, *, scaled: bool = False, what: str = "") -> int:
     """Integer epoch seconds (UTC) from a number, digits, ISO 8601 text, datetime or date.
 
     ``scaled`` reads numbers above 1e11 as ms/us/ns (proxy logs mix units).
     Raises :class:`InvalidValue` for anything that is not a time in range.
     """
     if isinstance(value, bool) or value is None:
-        raise InvalidValue(f"{what} should be a time, found {value!r}")
+        raise InvalidValue(f"{_p(what)}not a time: {value!r}")
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return _in_range(moment.timestamp(), what, value)
@@ -47,12 +47,12 @@ def epoch_seconds(value: Any, *, scaled: bool = False, what: str = "time") -> in
     if isinstance(value, int | float):
         return _number(value, scaled, what)
     if not isinstance(value, str):
-        raise InvalidValue(f"{what} should be a time, found {type(value).__name__}")
+        raise InvalidValue(f"{_p(what)}not a time: a {type(value).__name__}")
     text = value.strip()
     if not text:
-        raise InvalidValue(f"{what} is empty")
+        raise InvalidValue(f"{_p(what)}not a time: empty")
     if len(text) > _MAX_TEXT:
-        raise InvalidValue(f"{what} is not a time: {text[:40]!r}...")
+        raise InvalidValue(f"{_p(what)}not a time: {text[:40]!r}...")
     if _DIGITS.fullmatch(text):
         return _number(int(text) if "." not in text else float(text), scaled, what)
     iso = text.replace("Z", "+00:00").replace("z", "+00:00")
@@ -63,18 +63,18 @@ def epoch_seconds(value: Any, *, scaled: bool = False, what: str = "time") -> in
     except ValueError:
         lowered = text.lower().lstrip("+-")
         if lowered in ("inf", "infinity", "nan"):
-            raise InvalidValue(f"{what} is not a finite number: {text!r}") from None
-        raise InvalidValue(f"{what} is not a time: {text!r}") from None
+            raise InvalidValue(f"{_p(what)}not a time: not a finite number: {text!r}") from None
+        raise InvalidValue(f"{_p(what)}not a time: {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
         stamp = moment.timestamp()
     except (OverflowError, ValueError):
-        raise InvalidValue(f"{what} out of range: {text!r}") from None
+        raise InvalidValue(f"{_p(what)}time out of range: {text!r}") from None
     return _in_range(stamp, what, text)
 
 
-def optional_epoch(value: Any, *, scaled: bool = False, what: str = "time") -> int | None:
+def optional_epoch(value: Any, *, scaled: bool = False, what: str = "") -> int | None:
     """:func:`epoch_seconds`, with empty values (None, '', 'None', 'null', '-') as None."""
     if value is None or (isinstance(value, str) and value.strip() in ("", "None", "null", "-")):
         return None
@@ -83,7 +83,7 @@ def optional_epoch(value: Any, *, scaled: bool = False, what: str = "time") -> i
 
 def _number(number: float, scaled: bool, what: str) -> int:
     if isinstance(number, float) and not math.isfinite(number):
-        raise InvalidValue(f"{what} is not a finite number: {number!r}")
+        raise InvalidValue(f"{_p(what)}not a time: not a finite number: {number!r}")
     if scaled:
         for _ in range(3):  # ms, us, ns: at most three steps, whatever the number
             if abs(number) <= _SCALE_ABOVE:
@@ -94,5 +94,9 @@ def _number(number: float, scaled: bool, what: str) -> int:
 
 def _in_range(stamp: float, what: str, shown: Any) -> int:
     if not (MIN_EPOCH <= stamp <= MAX_EPOCH):
-        raise InvalidValue(f"{what} out of range (years 1-9999): {str(shown)[:40]!r}")
+        raise InvalidValue(f"{_p(what)}time out of range (years 1-9999): {str(shown)[:40]!r}")
     return math.floor(stamp)
+
+
+def _p(what: str) -> str:
+    return f"{what}: " if what else ""

@@ -188,7 +188,7 @@ def test_json_problems_are_rejected_with_reasons(tmp_path: Path) -> None:
     assert [(r.line, r.reason[:18]) for r in items if isinstance(r, Reject)] == [
         (2, "field 'query' shou"),
         (3, "expected a JSON ob"),
-        (4, "field 'ts' is not "),
+        (4, "field 'ts': not a "),
         (5, "invalid JSON: Expe"),
         (6, "dns record lacks '"),
     ]

@@ -252,7 +252,11 @@ def rdap_job(
     resolver = None if no_asn else _resolver(resolvers, use_system, timeout)
     if resolver is None and not no_asn:
         fail("give --resolver IP[:PORT] for the origin-ASN lookups, or --no-asn")
-    run_job(ctx, RdapEnricher(rdap_url, timeout=timeout, resolver=resolver), opts)
+    try:
+        enricher = RdapEnricher(rdap_url, timeout=timeout, resolver=resolver)
+    except ValueError as exc:
+        fail(str(exc))
+    run_job(ctx, enricher, opts)
 
 
 @app.command("tls")

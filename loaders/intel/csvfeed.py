@@ -133,7 +133,7 @@ def _records(feed: _Feed, delimiter: str) -> Iterator[Record]:
     name = str(feed.path)
     columns = feed.columns
     loaded = 0
-    for item in _rows(feed.path):
+    for item in csv_records(feed.path):
         if isinstance(item, Reject | Progress):
             yield item
             continue
@@ -181,7 +181,7 @@ def _records(feed: _Feed, delimiter: str) -> Iterator[Record]:
 MAX_RECORD_CHARS = MAX_LINE_BYTES
 
 
-def _rows(path: Path) -> Iterator[tuple[int, int, str] | Reject | Progress]:
+def csv_records(path: Path) -> Iterator[tuple[int, int, str] | Reject | Progress]:
     """``(first line, lines spanned, text)`` per CSV record; ``lines`` 0 for blank and ``#`` comment lines.
 
     Lines come from :func:`read_lines` (an unreadable line is its own reject and

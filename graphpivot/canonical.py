@@ -153,8 +153,10 @@ def canonical_ip(raw: str) -> str:
 
 
 def is_global_ip(address: str) -> bool:
-    """True for publicly routable addresses."""
-    return ipaddress.ip_address(address).is_global
+    """True for publicly routable addresses (embedded IPv4 of NAT64, 6to4, Teredo, mapped judged too)."""
+    from graphpivot.addresses import is_public
+
+    return is_public(address)
 
 
 def canonical_cidr(raw: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from graphpivot import SHIPPED_ROOT
 from graphpivot import canonical as c
 from graphpivot.config import from_env
+from graphpivot.times import epoch_seconds
 
 # pivots and hunts answer an analyst; lookups fetch metadata other commands build on.
 QUERY_DIRS = ("pivots", "hunts", "lookups")
@@ -36,21 +36,8 @@ class QueryError(ValueError):
 
 
 def parse_time(value: Any) -> int:
-    """Epoch seconds from an int, digits, or ISO 8601 text (UTC when no zone)."""
-    if isinstance(value, bool):
-        raise ValueError("a time, not a boolean")
-    if isinstance(value, int | float):
-        return int(value)
-    text = str(value).strip()
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"not a time (epoch seconds or ISO 8601): {value!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    """Epoch seconds from an int, digits, or ISO 8601 text (UTC when no zone); see :mod:`graphpivot.times`."""
+    return epoch_seconds(value)
 
 
 def _host(value: str) -> str:

@@ -9,6 +9,7 @@ store. Memory is bounded by the batch size, not the input size.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from collections import Counter
@@ -18,21 +19,73 @@ from typing import IO, Any
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.merge import merge_into
-from graphpivot.model import Edge, Node, Note, Progress, Record, Reject, Skipped, entity
+from graphpivot.model import Edge, Loaded, Node, Note, Progress, Record, Reject, Skipped, entity
 from graphpivot.reference.service_match import WebServiceIndex, link_edge
-from graphpivot.schema import NODES, RELS
+from graphpivot.schema import NODES, RELS, Prop, PropType
 from graphpivot.store.base import EdgeRows, GraphStore, NodeRows
 from graphpivot.writebehind import BackgroundWriter
 
 DEFAULT_BATCH = 5000  # records per batch when neither the caller nor a store says
 MAX_REJECTS_KEPT = 1000
-RAW_CUT = 300
+RAW_CUT = 300  # of the rejects kept in memory for the summary; --rejects files keep every line whole
+# Keys longer than this (UTF-8 bytes) are rejected on every engine alike: Neo4j's range index
+# refuses keys over about 8 KiB, which would fail a whole batch there and not on Ladybug.
+MAX_KEY_BYTES = 4096
+# Integer properties beyond +-2**53 are rejected: sums of them must stay within int64 on both engines.
+MAX_INT = 1 << 53
 # A batch is written once it holds batch_size items and the next record starts a new group
 # (a Node after an Edge), so a loader's nodes stay in the batch of the edges that follow them
 # and need no re-validation; MAX_PENDING caps a batch when a stream never starts a new group.
 MAX_PENDING = 200_000
 _NODE_PROPS = {label: frozenset(p.name for p in spec.props) for label, spec in NODES.items()}
 _REL_PROPS = {rel: frozenset(p.name for p in spec.props) for rel, spec in RELS.items()}
+_NODE_TYPES = {label: {p.name: p for p in spec.props} for label, spec in NODES.items()}
+_REL_TYPES = {rel: {p.name: p for p in spec.props} for rel, spec in RELS.items()}
+
+
+class RecordProblem(ValueError):
+    """A record whose key or property values no engine should be asked to store."""
+
+
+def _value_problem(prop: Prop, value: Any) -> str | None:
+    kind = prop.type
+    if value is None:
+        return None
+    if kind is PropType.STRING:
+        return None if isinstance(value, str) else f"{prop.name} should be text, found {type(value).__name__}"
+    if kind is PropType.BOOL:
+        return None if isinstance(value, bool) else f"{prop.name} should be true/false, found {value!r}"[:120]
+    if kind is PropType.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{prop.name} should be an integer, found {value!r}"[:120]
+        return None if -MAX_INT <= value <= MAX_INT else f"{prop.name} out of range: {value}"[:120]
+    if kind is PropType.FLOAT:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{prop.name} should be a number, found {value!r}"[:120]
+        return None if math.isfinite(value) else f"{prop.name} is not finite: {value!r}"
+    if not isinstance(value, list):
+        return f"{prop.name} should be a list, found {type(value).__name__}"
+    if kind is PropType.STRING_LIST:
+        bad = next((v for v in value if not isinstance(v, str)), None)
+        return None if bad is None else f"{prop.name} should hold text, found {bad!r}"[:120]
+    bad = next((v for v in value if isinstance(v, bool) or not isinstance(v, int) or not -MAX_INT <= v <= MAX_INT),
+               None)
+    return None if bad is None else f"{prop.name} should hold integers, found {bad!r}"[:120]
+
+
+def check_record(types: dict[str, Prop], props: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Raise :class:`RecordProblem` for a key over :data:`MAX_KEY_BYTES` or a value of the wrong type/range."""
+    for key in keys:
+        if not isinstance(key, str):
+            raise RecordProblem(f"key should be text, found {type(key).__name__}")
+        if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:
+            raise RecordProblem(f"key longer than {MAX_KEY_BYTES} bytes ({key[:60]!r}...)")
+    for name, value in props.items():
+        prop = types.get(name)
+        if prop is not None:
+            problem = _value_problem(prop, value)
+            if problem:
+                raise RecordProblem(problem)
 
 
 @dataclass
@@ -48,9 +101,20 @@ class LoadSummary:
     records: int = 0
     rejected: int = 0
     rejects: list[Reject] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)  # whole units read and deliberately not loaded
+    skipped_parts: Counter[str] = field(default_factory=Counter)  # parts of loaded units not loaded (e.g. capped)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    read: int = 0  # units (lines, objects) read
+    loaded: int = 0  # units that contributed to the graph
+    rejected_units: int = 0  # units rejected (file-level rejects cover none)
+    skipped_units: int = 0
+    unbalanced: list[str] = field(default_factory=list)  # files whose read != loaded + rejected + skipped
+
+    @property
+    def balanced(self) -> bool:
+        """``read = loaded + rejected + skipped`` held for every file of the load."""
+        return not self.unbalanced
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for ``--format json`` and logs."""
@@ -64,6 +128,15 @@ class LoadSummary:
             "edges": dict(self.edges),
             "rejected": self.rejected,
             "skipped": dict(self.skipped),
+            "skipped_parts": dict(self.skipped_parts),
+            "accounting": {
+                "read": self.read,
+                "loaded": self.loaded,
+                "rejected": self.rejected_units,
+                "skipped": self.skipped_units,
+                "balanced": self.balanced,
+                "unbalanced": self.unbalanced,
+            },
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
         }
@@ -117,6 +190,10 @@ class Ingestor:
         self._nodes: dict[tuple[str, str], dict[str, Any]] = {}
         self._edges: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
         self._lines_by_file: dict[str, int] = {}
+        # Per file: units loaded (as the loader counted them), rejected and skipped.
+        self._loaded_by_file: Counter[str] = Counter()
+        self._rejected_by_file: Counter[str] = Counter()
+        self._skipped_by_file: Counter[str] = Counter()
         # Every Domain and URL written is checked against the web-service catalogue in the graph.
         if web_services is None:
             web_services = WebServiceIndex.from_store(store) if store is not None else WebServiceIndex()
@@ -138,12 +215,29 @@ class Ingestor:
             writer, self._writer = self._writer, None
             if writer is not None:
                 writer.close()
-        self.summary.lines = sum(self._lines_by_file.values())
-        if self.summary.skipped:
-            skipped = ", ".join(f"{what} {n:,}" for what, n in sorted(self.summary.skipped.items()))
-            self.summary.notes.append(f"skipped (not loaded): {skipped}")
+        self._account()
         self.summary.seconds += time.perf_counter() - started
         return self.summary
+
+    def _account(self) -> None:
+        """Totals and the per-file check of ``read = loaded + rejected + skipped``."""
+        summary = self.summary
+        summary.lines = sum(self._lines_by_file.values())
+        files = set(self._lines_by_file) | set(self._loaded_by_file) | set(self._rejected_by_file)
+        files |= set(self._skipped_by_file)
+        summary.read = summary.lines
+        summary.loaded = sum(self._loaded_by_file.values())
+        summary.rejected_units = sum(self._rejected_by_file.values())
+        summary.skipped_units = sum(self._skipped_by_file.values())
+        for name in sorted(files):
+            read = self._lines_by_file.get(name, 0)
+            loaded, rejected, skipped = (
+                self._loaded_by_file[name], self._rejected_by_file[name], self._skipped_by_file[name]
+            )
+            if read != loaded + rejected + skipped:
+                summary.unbalanced.append(
+                    f"{name}: read {read} != loaded {loaded} + rejected {rejected} + skipped {skipped}"
+                )
 
     def add(self, record: Record) -> None:
         """Take one record; flushes when the batch is full and a new group of nodes begins."""
@@ -151,15 +245,32 @@ class Ingestor:
             if len(self._nodes) + len(self._edges) >= self.batch_size and (self._after_edge or not self._edges):
                 self.flush()
             self._after_edge = False
+            try:
+                check_record(_NODE_TYPES.get(record.label, {}), record.props, (record.key,))
+            except RecordProblem as exc:
+                self._reject(Reject(self.source, None, f"{record.label} not written: {exc}", units=0))
+                return
             self._add_node(record)
         elif isinstance(record, Edge):
             self._after_edge = True
+            try:
+                check_record(_REL_TYPES.get(record.type, {}), record.props, (record.src_key, record.dst_key))
+            except RecordProblem as exc:
+                self._reject(Reject(self.source, None, f"{record.type} edge not written: {exc}", units=0))
+                return
             self._add_edge(record)
         elif isinstance(record, Reject):
             self._reject(record)
             return
         elif isinstance(record, Skipped):
-            self.summary.skipped[record.what] += record.count
+            if record.whole:
+                self.summary.skipped[record.what] += record.count
+                self._skipped_by_file[record.file] += record.count
+            else:
+                self.summary.skipped_parts[record.what] += record.count
+            return
+        elif isinstance(record, Loaded):
+            self._loaded_by_file[record.file] += record.count
             return
         elif isinstance(record, Progress):
             self._lines_by_file[record.file] = record.lines
@@ -174,14 +285,17 @@ class Ingestor:
             self.flush()
 
     def _reject(self, reject: Reject) -> None:
-        reject.raw = reject.raw[:RAW_CUT]
+        """Count a reject; the ``--rejects`` file gets the whole raw line (NDJSON), the summary a cut copy."""
         self.summary.rejected += 1
-        if len(self.summary.rejects) < MAX_REJECTS_KEPT:
-            self.summary.rejects.append(reject)
+        self._rejected_by_file[reject.file] += reject.units
         if self._rejects_out is not None:
             self._rejects_out.write(
                 json.dumps({"file": reject.file, "line": reject.line, "reason": reject.reason, "raw": reject.raw})
                 + "\n"
+            )
+        if len(self.summary.rejects) < MAX_REJECTS_KEPT:
+            self.summary.rejects.append(
+                Reject(reject.file, reject.line, reject.reason, reject.raw[:RAW_CUT], reject.units)
             )
 
     def _add_node(self, node: Node, *, from_edge: bool = False) -> None:

@@ -3,8 +3,14 @@
 Every entity is a pydantic model whose ``key`` is made canonical on validation
 (see :mod:`graphpivot.canonical`); its fields are the node properties both
 engines store (:mod:`graphpivot.schema` derives the tables from them). Loaders
-yield :class:`Node`, :class:`Edge`, :class:`Reject`, :class:`Progress` and
-:class:`Note` records; nothing here talks to a database.
+yield :class:`Node`, :class:`Edge`, :class:`Reject`, :class:`Skipped`,
+:class:`Loaded`, :class:`Progress` and :class:`Note` records; nothing here talks to a database.
+
+Accounting: every unit a loader reads (a line, a STIX object, a MISP attribute
+or object) ends as exactly one of loaded (:class:`Loaded`), rejected
+(:class:`Reject` with ``units=1``) or skipped (:class:`Skipped` with
+``whole=True``); :class:`Progress` says how many units were read. The ingest
+path checks ``read = loaded + rejected + skipped`` per file.
 """
 
 from __future__ import annotations
@@ -49,6 +55,9 @@ class Reject:
     line: int | None
     reason: str
     raw: str = ""
+    # Read units this reject accounts for: 1 for a line or object, 0 for a file-level
+    # problem that covers no unit that was read (a truncated gzip tail, a stop after junk).
+    units: int = 1
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -71,16 +80,28 @@ class Skipped:
     file: str
     what: str
     count: int = 1
+    # True: ``count`` whole read units (lines, objects) loaded nothing. False: parts of
+    # units that were loaded (a DNS answer, a list value over a cap), counted but outside
+    # the ``read = loaded + rejected + skipped`` identity.
+    whole: bool = True
+
+
+@dataclass(slots=True)
+class Loaded:
+    """How many read units of ``file`` contributed to the graph (the loader's own count)."""
+
+    file: str
+    count: int
 
 
 @dataclass(slots=True)
 class Note:
-    """A free-text line for the load summary, e.g. which log types a loader did not model."""
+    """A free-text line for the load summary where no count is meant (never a count of skipped input)."""
 
     text: str
 
 
-Record = Node | Edge | Reject | Progress | Skipped | Note
+Record = Node | Edge | Reject | Progress | Skipped | Loaded | Note
 
 # ---------------------------------------------------------------- entities
 

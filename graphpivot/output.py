@@ -1,4 +1,11 @@
-"""Render result rows: table, json, csv, ndjson; times as ISO 8601."""
+"""Render result rows: table, json, csv, ndjson; times as ISO 8601; terminal output made safe.
+
+Graph values come from feeds and logs an adversary can write. Everything printed
+to a terminal goes through :class:`SafeConsole`: Rich markup is off (``[/red]``
+in an IOC comment is text, not a style that could crash the print) and control
+characters (ANSI escapes, CR, backspace, bidi overrides) are shown as escapes
+(:func:`terminal_safe`), so a value cannot rewrite the analyst's screen.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,50 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 FORMATS = ("table", "json", "csv", "ndjson")
 _TIME_SUFFIXES = ("first_seen", "last_seen", "valid_from", "valid_until", "published", "not_before", "not_after", "_at")
+
+
+# C0 controls, DEL, C1 controls and the Unicode bidi/line controls that reorder or hide text.
+_UNSAFE = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))},
+    **{code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+_UNSAFE_KEEP_LINES = {k: v for k, v in _UNSAFE.items() if k not in (0x0A, 0x09)}
+
+
+def terminal_safe(value: Any, *, keep_newlines: bool = False) -> str:
+    """``value`` as text with every control character escaped (``\\x1b``, ``\\r``, ``\\u202e`` ...)."""
+    text = value if isinstance(value, str) else str(value)
+    return text.translate(_UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE)
+
+
+class SafeConsole(Console):
+    """A Rich console for untrusted text: markup, emoji and highlighting off; strings escaped.
+
+    A caller that wants styling passes a :class:`rich.text.Text` (or ``markup=True``
+    with every interpolated value through :func:`markup_value`).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", False)
+        kwargs.setdefault("emoji", False)
+        kwargs.setdefault("highlight", False)
+        super().__init__(**kwargs)
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        safe = [terminal_safe(o, keep_newlines=True) if isinstance(o, str) and not kwargs.get("markup") else o
+                for o in objects]
+        super().print(*safe, **kwargs)
+
+
+def markup_value(value: Any) -> str:
+    """A value to interpolate into a markup string: control characters and markup escaped."""
+    return escape(terminal_safe(value))
 
 
 def is_time_column(name: str) -> bool:
@@ -42,6 +89,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _table_cell(value: Any) -> Text:
+    """A table cell: plain text (never markup), control characters escaped."""
+    return Text(terminal_safe(_cell(value)))
+
+
 def render(
     rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, stream: IO[str] | None = None
 ) -> None:
@@ -58,15 +110,16 @@ def render(
     elif fmt == "csv":
         writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
+        shown = terminal_safe if stream.isatty() else str  # a terminal gets escapes; a file gets the data
         for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
+            writer.writerow({k: shown(_cell(row.get(k))) for k in columns})
     elif fmt == "table":
         table = Table(show_lines=False)
         for col in columns:
-            table.add_column(col, overflow="fold")
+            table.add_column(Text(terminal_safe(col)), overflow="fold")
         for row in rows:
-            table.add_row(*(_cell(row.get(col)) for col in columns))
-        Console(file=stream, highlight=False, width=None if stream.isatty() else 200).print(table)
-        Console(file=stream, highlight=False).print(f"{len(rows)} row(s)")
+            table.add_row(*(_table_cell(row.get(col)) for col in columns))
+        SafeConsole(file=stream, width=None if stream.isatty() else 200).print(table)
+        SafeConsole(file=stream).print(f"{len(rows)} row(s)")
     else:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -9,11 +9,13 @@ rest of file (truncated or corrupt gzip, binary data), and
 from __future__ import annotations
 
 import gzip
+import json
+import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from graphpivot.model import Progress, Reject
 
@@ -61,14 +63,18 @@ def read_lines(path: Path, *, progress_every: int = PROGRESS_EVERY) -> Iterator[
                 junk_run += 1
                 yield Reject(name, lineno, _unreadable(raw, handle), _printable(raw))
                 if junk_run >= MAX_JUNK_RUN:
-                    yield Reject(name, lineno, f"{MAX_JUNK_RUN} unreadable lines in a row: not a text log, stopped")
+                    yield Reject(
+                        name, lineno, f"{MAX_JUNK_RUN} unreadable lines in a row: not a text log, stopped", units=0
+                    )
                     break
     except EOFError:
-        yield Reject(name, lineno + 1, f"truncated gzip: data ends inside line {lineno + 1}; lines before it loaded")
+        yield Reject(
+            name, lineno + 1, f"truncated gzip: data ends inside line {lineno + 1}; lines before it loaded", units=0
+        )
     except (gzip.BadGzipFile, zlib.error) as exc:
-        yield Reject(name, lineno + 1, f"corrupt gzip data after line {lineno}: {exc}")
+        yield Reject(name, lineno + 1, f"corrupt gzip data after line {lineno}: {exc}", units=0)
     except OSError as exc:
-        yield Reject(name, None if lineno == 0 else lineno + 1, f"cannot read file: {exc.strerror or exc}")
+        yield Reject(name, None if lineno == 0 else lineno + 1, f"cannot read file: {exc.strerror or exc}", units=0)
     yield Progress(name, lineno)
 
 
@@ -102,3 +108,61 @@ def _unreadable(raw: bytes, handle: IO[bytes]) -> str:
 def _printable(raw: bytes) -> str:
     """A safe rendering of a junk line for the rejects report."""
     return raw[:200].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
+
+
+# ------------------------------------------------------------------ JSON with limits
+
+# JSON nested deeper than this is rejected (Python's own limit would raise RecursionError).
+MAX_JSON_DEPTH = 64
+
+
+class JsonProblem(ValueError):
+    """Text that is not acceptable JSON: the message is the reason."""
+
+
+def loads_limited(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses nesting deeper than ``max_depth`` and non-finite numbers.
+
+    Raises :class:`JsonProblem` (a ``ValueError``) with the reason. The depth walk
+    only runs when the text holds enough brackets to be that deep.
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise JsonProblem(f"JSON nested deeper than {max_depth} levels") from None
+    except JsonProblem:
+        raise
+    except ValueError as exc:
+        raise JsonProblem(f"invalid JSON: {exc}") from None
+    if text.count("{") + text.count("[") > max_depth and json_depth(value) > max_depth:
+        raise JsonProblem(f"JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise JsonProblem(f"invalid JSON: number out of range {text[:40]}")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonProblem(f"invalid JSON: non-finite number {name}")
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in items if isinstance(child, dict | list))
+    return deepest

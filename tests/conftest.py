@@ -19,6 +19,16 @@ os.environ["GRAPHPIVOT_CONFIG"] = str(_ISOLATED / "no-config.toml")
 os.environ["GRAPHPIVOT_QUERIES"] = str(_ISOLATED / "no-queries")
 os.environ.pop("GRAPHPIVOT_PROFILE", None)
 
+# Test isolation: the suite clears its Neo4j again and again, so it never uses the database real
+# work uses. It reads GRAPHPIVOT_TEST_NEO4J_* only, and points the CLI's GRAPHPIVOT_NEO4J_* (which
+# commands under test read) at that test database, or unsets them. Store.clear() also refuses a
+# database holding labels that are not graphpivot's.
+TEST_NEO4J = {name: os.environ.get(f"GRAPHPIVOT_TEST_NEO4J_{name}") for name in ("URI", "USER", "PASSWORD", "DATABASE")}
+for _name, _value in TEST_NEO4J.items():
+    os.environ.pop(f"GRAPHPIVOT_NEO4J_{_name}", None)
+    if TEST_NEO4J["URI"] and _value:
+        os.environ[f"GRAPHPIVOT_NEO4J_{_name}"] = _value
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
@@ -30,17 +40,20 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def neo4j_store() -> Iterator[GraphStore | None]:
-    uri = os.environ.get("GRAPHPIVOT_NEO4J_URI")
+    uri = TEST_NEO4J["URI"]
     if not uri:
         yield None
         return
     from graphpivot.store.neo4j import Neo4jStore
 
     store = Neo4jStore(
-        uri,
-        os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
-        os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
+        uri, TEST_NEO4J["USER"] or "neo4j", TEST_NEO4J["PASSWORD"] or "", database=TEST_NEO4J["DATABASE"]
     )
+    foreign = store.foreign_labels()
+    if foreign:
+        store.close()
+        pytest.exit(f"the test Neo4j at {uri} holds labels that are not graphpivot's ({', '.join(foreign)}): "
+                    "refusing to use it (point GRAPHPIVOT_TEST_NEO4J_URI at a database for tests only)", 2)
     store.init_schema()
     yield store
     store.clear()

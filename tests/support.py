@@ -26,8 +26,8 @@ from graphpivot.store.base import GraphStore
 REPO = Path(__file__).resolve().parents[1]
 ENGINES = ("ladybug", "neo4j")
 NEO4J_HINT = (
-    "no Neo4j: start one with 'scripts/neo4j-local start' and "
-    "'eval \"$(scripts/neo4j-local env)\"' (or docker compose up -d and set GRAPHPIVOT_NEO4J_*)"
+    "no test Neo4j: start one with 'scripts/neo4j-local start' and "
+    "'eval \"$(scripts/neo4j-local env --test)\"' (sets GRAPHPIVOT_TEST_NEO4J_URI/USER/PASSWORD)"
 )
 DUMP_SKIPS = ("sources", "degree")  # provenance and derived counters: differ by load, not by content
 
@@ -41,7 +41,7 @@ def require_neo4j(store: GraphStore | None) -> GraphStore:
     """The session's Neo4j store; without one, skip (or fail under ``CI=true``) saying how to start it."""
     if store is None:
         if os.environ.get("CI"):
-            pytest.fail("CI=true but GRAPHPIVOT_NEO4J_URI is not set: " + NEO4J_HINT)
+            pytest.fail("CI=true but GRAPHPIVOT_TEST_NEO4J_URI is not set: " + NEO4J_HINT)
         pytest.skip(NEO4J_HINT)
     return store
 

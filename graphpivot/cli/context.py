@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 
 from graphpivot.config import ConfigError, Settings, from_env
+from graphpivot.output import SafeConsole, markup_value
 from graphpivot.store import GraphStore, StoreUnavailable, open_store
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error to stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {markup_value(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 

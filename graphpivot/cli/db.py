@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.load_intel import install_catalogue
+from graphpivot.output import SafeConsole
 from graphpivot.reference.noise_flags import configured_noise_file, install
 from graphpivot.store import writers
 
 app = typer.Typer(help="Create, inspect and empty the graph.", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
+out = SafeConsole(soft_wrap=True)
 
 
 @app.command()

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from graphpivot.catalog import Catalog
 from graphpivot.config import Settings
@@ -19,11 +18,11 @@ from graphpivot.hunt.runner import Runner
 from graphpivot.hunt.vocabulary import Strength
 from graphpivot.ingest import Ingestor
 from graphpivot.maintenance import refresh
-from graphpivot.output import iso, render
+from graphpivot.output import SafeConsole, iso, render
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 
-out = Console(highlight=False)
+out = SafeConsole(markup=True)  # the demo's own text; graph values go through render()
 
 # What a pivot without hub or time rules does: every domain sharing any IP or name server with an
 # indicator domain, every domain on an indicator IP, and every host that ever resolved one of them.

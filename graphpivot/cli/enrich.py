@@ -289,7 +289,11 @@ def rdap_job(
     resolver = None if no_asn else _resolver(resolvers, use_system, flags.timeout)
     if resolver is None and not no_asn:
         fail("give --resolver IP[:PORT] for the origin-ASN lookups, or --no-asn")
-    run_job(ctx, RdapEnricher(rdap_url, timeout=flags.timeout, resolver=resolver), opts)
+    try:
+        enricher = RdapEnricher(rdap_url, timeout=flags.timeout, resolver=resolver)
+    except ValueError as exc:
+        fail(str(exc))
+    run_job(ctx, enricher, opts)
 
 
 @app.command("tls")

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from graphpivot.catalog import QueryError
 from graphpivot.cli.context import err, fail, state
@@ -16,10 +15,10 @@ from graphpivot.hunt.model import ExposureError
 from graphpivot.hunt.pack import HuntResult, run_hunt
 from graphpivot.hunt.report import report_format, summary, write_report
 from graphpivot.hunt.runner import Runner
-from graphpivot.output import iso, render
+from graphpivot.output import SafeConsole, iso, render
 from graphpivot.store import QueryTimeout
 
-out = Console(highlight=False)
+out = SafeConsole()
 HOST_COLUMNS = [
     "host", "strength", "confidence", "findings", "leads", "evidence", "indicators", "first_seen", "last_seen",
 ]

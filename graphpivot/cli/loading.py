@@ -11,7 +11,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -20,6 +19,7 @@ from graphpivot.cli.options import LoadFlags
 from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.maintenance import refresh
 from graphpivot.model import Progress, Record
+from graphpivot.output import SafeConsole, terminal_safe
 
 REJECTS_SHOWN = 20
 EXIT_REJECTS = 1
@@ -92,7 +92,7 @@ def run_load(
 
 def print_summary(summary: LoadSummary, rejects_path: Path | None, *, as_json: bool) -> None:
     """Summary on stdout; rejects on stderr."""
-    out = Console(highlight=False, soft_wrap=True)
+    out = SafeConsole(soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(summary.as_dict()))
     else:
@@ -105,10 +105,23 @@ def print_summary(summary: LoadSummary, rejects_path: Path | None, *, as_json: b
         )
         out.print(f"  {verb} nodes: {nodes}")
         out.print(f"  {verb} edges: {edges}")
+        out.print(
+            f"  accounting: read {summary.read:,} = loaded {summary.loaded:,} + rejected {summary.rejected_units:,}"
+            f" + skipped {summary.skipped_units:,}" + ("" if summary.balanced else "  UNBALANCED")
+        )
+        if summary.skipped:
+            skipped = ", ".join(f"{what} {n:,}" for what, n in sorted(summary.skipped.items()))
+            out.print(f"  skipped (not loaded): {skipped}")
+        if summary.skipped_parts:
+            parts = ", ".join(f"{what} {n:,}" for what, n in sorted(summary.skipped_parts.items()))
+            out.print(f"  not loaded (parts of loaded input): {parts}")
+        for problem in summary.unbalanced:
+            out.print(f"  accounting error: {problem}")
         for note in summary.notes:
             out.print(f"  {note}")
     for reject in summary.rejects[:REJECTS_SHOWN]:
-        err.print(f"rejected {reject}" + (f"  [{reject.raw.strip()[:120]}]" if reject.raw else ""), markup=False)
+        err.print(f"rejected {terminal_safe(reject)}" + (f"  [{terminal_safe(reject.raw.strip()[:120])}]"
+                                                          if reject.raw else ""), markup=False)
     if summary.rejected > REJECTS_SHOWN:
         where = f"all in {rejects_path}" if rejects_path else "write all with --rejects FILE"
         err.print(f"... {summary.rejected - REJECTS_SHOWN} more rejected lines ({where})", markup=False)

@@ -7,19 +7,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
 from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root, parse_query
 from graphpivot.cli.context import err, fail, state
-from graphpivot.output import FORMATS, render
+from graphpivot.output import FORMATS, SafeConsole, markup_value, render
 from graphpivot.querylint import WRITES, code_only, lint
 from graphpivot.store import QueryTimeout
 
 app = typer.Typer(help="Stored pivot and hunt queries.", no_args_is_help=True)
-out = Console(highlight=False)
+out = SafeConsole()
 EXIT_TIMEOUT = 3
 
 
@@ -66,7 +65,7 @@ def show(query_id: Annotated[str, typer.Argument(help="Stored query id")]) -> No
     """Show a stored query's metadata, parameters, columns and Cypher (with any per-engine override)."""
     query = _query(query_id)
     h = query.header
-    out.print(f"[bold]{h.id}[/] ({query.group}): {h.title}", markup=True)
+    out.print(f"[bold]{markup_value(h.id)}[/] ({markup_value(query.group)}): {markup_value(h.title)}", markup=True)
     out.print(h.description.strip())
     out.print(f"ATT&CK: {', '.join(h.attack) or '-'}   maturity: {h.maturity}   file: {query.path.name}")
     table = Table("param", "type", "required", "default", "description")

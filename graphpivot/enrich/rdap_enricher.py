@@ -12,9 +12,9 @@ every address inside the returned netblocks: the job caches by netblock.
 from __future__ import annotations
 
 import ipaddress
-import json
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +28,38 @@ from ipwhois.rdap import BOOTSTRAP_URL, RDAP
 from graphpivot.canonical import InvalidValue
 from graphpivot.enrich.base import Lookup, Target
 from graphpivot.enrich.resolver import describe, query
+from graphpivot.loaders.textio import loads_limited
 from graphpivot.model import Edge, Node, Record, Reject, entity
 
 DEFAULT_RDAP_URL = BOOTSTRAP_URL
+MAX_RDAP_BYTES = 1 << 20  # an RDAP ip-network answer is a few KiB; more is refused
+MAX_RDAP_DEPTH = 32
+
+
+def check_base_url(base_url: str) -> str:
+    """The RDAP base URL: https, or http only to a loopback address (a local test server); else ValueError."""
+    parts = urllib.parse.urlsplit(base_url)
+    if parts.scheme == "https" and parts.hostname:
+        return base_url
+    if parts.scheme == "http" and parts.hostname:
+        try:
+            if ipaddress.ip_address(parts.hostname).is_loopback:
+                return base_url
+        except ValueError:
+            if parts.hostname == "localhost":
+                return base_url
+    raise ValueError(f"RDAP base URL must be https:// (http:// only to a loopback test server): {base_url!r}")
+
+
+class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to the scheme of the request (never https to http, never to file: or ftp:)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        old, new = urllib.parse.urlsplit(req.full_url).scheme, urllib.parse.urlsplit(newurl).scheme
+        if new != old or new not in ("http", "https"):
+            raise urllib.error.HTTPError(newurl, code, f"redirect from {old} to {new or 'a relative'} refused",
+                                         headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 _REGISTRIES = {"arin": "arin", "ripe": "ripencc", "apnic": "apnic", "lacnic": "lacnic", "afrinic": "afrinic"}
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -84,10 +113,12 @@ def _org(objects: dict[str, Any]) -> str | None:
 
 def parse_registration(address: str, body: bytes) -> Registration:
     """An RDAP ip-network response to a :class:`Registration`; raises LookupFailedError("malformed")."""
+    if len(body) > MAX_RDAP_BYTES:
+        raise LookupFailedError("malformed", f"RDAP body larger than {MAX_RDAP_BYTES} bytes")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LookupFailedError("malformed", f"RDAP body is not JSON: {exc}") from None
+        data = loads_limited(body.decode("utf-8"), max_depth=MAX_RDAP_DEPTH)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise LookupFailedError("malformed", f"RDAP body is not acceptable JSON: {exc}") from None
     if not isinstance(data, dict):
         raise LookupFailedError("malformed", f"RDAP body is a JSON {type(data).__name__}, not an object")
     try:
@@ -157,12 +188,12 @@ class RdapEnricher:
     labels: tuple[str, ...] = ("IP",)
 
     def __init__(self, base_url: str, *, timeout: float, resolver: dns.resolver.Resolver | None) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url).rstrip("/")
         self.timeout = timeout
         self.resolver = resolver
         self._registrations = _NetblockCache()
         self._origins = _NetblockCache()
-        self._opener = urllib.request.build_opener()
+        self._opener = urllib.request.build_opener(_SameSchemeRedirects)
 
     def describe(self) -> str:
         asn = f"; origin ASN from DNS via {describe(self.resolver)}" if self.resolver else "; no ASN lookups"
@@ -175,7 +206,9 @@ class RdapEnricher:
         )
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                body: bytes = response.read()
+                body: bytes = response.read(MAX_RDAP_BYTES + 1)
+                if len(body) > MAX_RDAP_BYTES:
+                    raise LookupFailedError("malformed", f"RDAP answer larger than {MAX_RDAP_BYTES} bytes")
                 return body
         except urllib.error.HTTPError as exc:
             if exc.code == 404:

@@ -9,6 +9,7 @@ whose values in one column become targets. Everything runs through
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,14 +79,28 @@ def reserved(target: Target) -> bool:
 class IndicatorInfrastructure:
     """Knows which names and addresses belong to indicators, so passive jobs keep away from them.
 
-    A name is indicator infrastructure when it, or a parent name, is an indicator,
-    or when one of its (or its parents') name servers is under an indicator name:
-    resolving it would send a query to the adversary's name servers.
+    A name is indicator infrastructure when it, or a parent name, is an indicator
+    or the host of an indicator URL, or when one of its (or its parents') name
+    servers is under such a name: resolving it would send a query to the
+    adversary's name servers. An address is when it is an indicator, the host of
+    an indicator URL, or inside an indicator netblock.
     """
 
     def __init__(self, store: GraphStore) -> None:
         self.domains = {r["key"] for r in store.read("MATCH (d:Domain) WHERE d.indicator = true RETURN d.key AS key")}
         self.ips = {r["key"] for r in store.read("MATCH (i:IP) WHERE i.indicator = true RETURN i.key AS key")}
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for row in store.read("MATCH (n:Netblock) WHERE n.indicator = true RETURN n.key AS key"):
+            try:
+                self.networks.append(ipaddress.ip_network(row["key"], strict=False))
+            except ValueError:
+                continue
+        for row in store.read("MATCH (u:URL) WHERE u.indicator = true RETURN u.key AS key"):
+            try:
+                label, host = c.url_host(str(row["key"]))  # from the key itself: no ON_HOST edge needed
+            except (c.InvalidValue, ValueError):
+                continue
+            (self.ips if label == "IP" else self.domains).add(host)
         self.name_servers: dict[str, set[str]] = {}
         for row in store.read("MATCH (d:Domain)-[:NS]->(ns:Domain) RETURN d.key AS zone, ns.key AS ns"):
             self.name_servers.setdefault(row["zone"], set()).add(row["ns"])
@@ -98,7 +113,13 @@ class IndicatorInfrastructure:
         if not isinstance(target, Target):
             return False
         if target.label == "IP":
-            return target.key in self.ips
+            if target.key in self.ips:
+                return True
+            try:
+                address = ipaddress.ip_address(target.key)
+            except ValueError:
+                return False
+            return any(address.version == net.version and address in net for net in self.networks)
         if self._under_indicator(target.key):
             return True
         labels = target.key.split(".")

@@ -1,8 +1,9 @@
 """The hunt report: ranked hosts and findings, evidence paths, ATT&CK ids, blind spots.
 
-One Markdown text is the report; HTML is that Markdown rendered by markdown-it-py
-(raw HTML off, so indicator text can never inject markup); JSON carries the same
-content as data, with times in ISO 8601.
+One Markdown text is the report (every value with its control characters and
+Markdown punctuation escaped); HTML is the report's data through a Jinja2
+template with autoescaping (:mod:`graphpivot.hunt.report_html`), so indicator
+text can never inject markup; JSON carries the same content as data, with times in ISO 8601.
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from graphpivot.hunt.blindspots import CHANNEL_NAMES, CHANNELS
 from graphpivot.hunt.model import Finding
 from graphpivot.hunt.pack import HuntResult
+from graphpivot.hunt.report_html import render_html
 from graphpivot.hunt.vocabulary import Strength
 from graphpivot.hunt.webservice_leads import Lead
-from graphpivot.output import is_time_column, iso
+from graphpivot.output import is_time_column, iso, terminal_safe
 
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".html": "html", ".htm": "html"}
 MAX_ROWS = 200  # rows per table; the JSON report always has everything
@@ -109,14 +109,14 @@ def summary(result: HuntResult) -> dict[str, Any]:
 
 
 def code(value: Any) -> str:
-    """A value as a Markdown code span, safe inside a table cell."""
-    text = str(value).replace("`", "'").replace("|", "\\|").replace("\n", " ")
+    """A value as a Markdown code span, safe inside a table cell (CR, LF and other controls escaped)."""
+    text = terminal_safe(value).replace("`", "'").replace("|", "\\|")
     return f"`{text}`" if text else ""
 
 
 def plain(value: Any) -> str:
-    """Free text for a table cell: Markdown punctuation escaped."""
-    text = str(value).replace("\n", " ")
+    """Free text for a table cell: control characters and Markdown punctuation escaped."""
+    text = terminal_safe(value)
     for char in "\\`*_{}[]<>#|!":
         text = text.replace(char, "\\" + char)
     return text
@@ -280,9 +280,5 @@ def to_markdown(result: HuntResult) -> str:
 
 
 def to_html(result: HuntResult) -> str:
-    """The Markdown report rendered to a standalone HTML page."""
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(to_markdown(result))
-    return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>graphpivot hunt report</title><style>{CSS}</style></head>\n<body>\n{body}</body></html>\n"
-    )
+    """The report as a standalone HTML page (Jinja2, autoescaped; see :mod:`graphpivot.hunt.report_html`)."""
+    return render_html(to_data(result), CSS, MAX_ROWS)

@@ -18,6 +18,56 @@ class StoreUnavailable(RuntimeError):
     """The database cannot be reached or opened; the message says how to fix it."""
 
 
+class WriteRefused(RuntimeError):
+    """A read was asked to write, or to run several statements (which could leave the read-only transaction)."""
+
+
+class ForeignData(RuntimeError):
+    """``clear()`` refused: the database holds labels that are not graphpivot's."""
+
+
+def single_statement(cypher: str) -> str:
+    """``cypher`` without a trailing ``;``; raises :class:`WriteRefused` when it holds more than one statement.
+
+    Semicolons inside string literals, backtick names and comments do not count.
+    """
+    quote: str | None = None
+    i, n = 0, len(cypher)
+    end = n
+    while i < n:
+        ch = cypher[i]
+        if quote:
+            if ch == "\\" and quote != "`":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif cypher.startswith("//", i):
+            newline = cypher.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        elif cypher.startswith("/*", i):
+            close = cypher.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+            continue
+        elif ch == ";":
+            if cypher[i + 1 :].strip(" \t\r\n;"):
+                rest = _without_comments(cypher[i + 1 :]).strip(" \t\r\n;")
+                if rest:
+                    raise WriteRefused("a stored query must be one statement; several statements are refused")
+            end = i
+            break
+        i += 1
+    return cypher[:end]
+
+
+def _without_comments(text: str) -> str:
+    lines = [line.split("//", 1)[0] for line in text.splitlines()]
+    return "\n".join(lines)
+
+
 class GraphStore(Protocol):
     """A graph the ingest path writes to and stored queries read from."""
 

@@ -12,7 +12,7 @@ so the store avoids them (measured in ``bench/RESULTS.md``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,16 @@ import pyarrow as pa
 from graphpivot.merge import merge_into
 from graphpivot.schema import NODES, RELS, Prop, PropType
 from graphpivot.store import writers
-from graphpivot.store.base import EdgeRows, NodeRows, QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.base import (
+    EdgeRows,
+    ForeignData,
+    NodeRows,
+    QueryTimeout,
+    StoreUnavailable,
+    WriteRefused,
+    plain,
+    single_statement,
+)
 from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
 from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
@@ -92,18 +101,36 @@ class LadybugStore:
             self.init_schema()
 
     def write_batch(self, nodes: NodeRows, edges: EdgeRows) -> None:
+        """One batch, all or nothing.
+
+        A first load into an empty table is a bulk ``COPY``, which Ladybug runs
+        outside explicit transactions; when anything after it fails, the copied
+        tables (empty before this batch, so holding nothing else) are emptied
+        again, so a failed batch leaves no half-written first load either.
+        """
         self._ensure_schema()
-        # A first load into an empty table is a bulk COPY, which runs outside explicit transactions.
-        fresh = {label for label in nodes if label not in self._filled and self._empty(label)}
-        for label in fresh:
-            self._copy_nodes(label, nodes[label])
+        fresh = [label for label in nodes if label not in self._filled and self._empty(label)]
+        copied: list[str] = []
+        try:
+            for label in fresh:
+                copied.append(label)
+                self._copy_nodes(label, nodes[label])
+            with self._transaction():
+                for label, rows in nodes.items():
+                    if label not in fresh:
+                        self._merge_nodes(label, rows)
+                for (rel_type, src_label, dst_label), rows in edges.items():
+                    self._merge_edges(rel_type, src_label, dst_label, rows)
+        except BaseException:
+            self._undo_copies(copied)
+            raise
         self._filled.update(nodes)
-        with self._transaction():
-            for label, rows in nodes.items():
-                if label not in fresh:
-                    self._merge_nodes(label, rows)
-            for (rel_type, src_label, dst_label), rows in edges.items():
-                self._merge_edges(rel_type, src_label, dst_label, rows)
+
+    def _undo_copies(self, labels: list[str]) -> None:
+        """Empty tables this batch filled by COPY (they held nothing before it)."""
+        for label in labels:
+            with suppress(RuntimeError):  # the COPY itself failed and left nothing, or the database is gone
+                self._run(f"MATCH (n:{label}) DETACH DELETE n")
 
     def _copy_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
         batch = arrow_batch(rows, ("key",), NODES[label].props)
@@ -165,18 +192,21 @@ class LadybugStore:
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
     ) -> list[dict[str, Any]]:
         self._ensure_schema()
+        cypher = single_statement(cypher)  # "RETURN 1; COMMIT; CREATE ..." would leave the read-only transaction
         self._conn.set_query_timeout(int((timeout or self.query_timeout) * 1000))
         self._run("BEGIN TRANSACTION READ ONLY")
         try:
             result = self._conn.execute(cypher, params or {})
             if isinstance(result, list):
-                result = result[-1]
+                raise WriteRefused("a read runs one statement")
             columns = result.get_column_names()
             rows = [dict(zip(columns, plain(values), strict=True)) for values in result.get_all()]
         except Exception as exc:
             self._rollback()
             if "interrupted" in str(exc).lower() or "timeout" in str(exc).lower():
                 raise QueryTimeout(f"query stopped after {timeout or self.query_timeout} s") from None
+            if "read-only transaction" in str(exc).lower():
+                raise WriteRefused(f"a read tried to write: {exc}") from None
             raise
         finally:
             self._conn.set_query_timeout(0)
@@ -206,12 +236,28 @@ class LadybugStore:
         return nodes, edges
 
     def clear(self) -> None:
+        """Delete graphpivot's nodes and edges; refuses (:class:`ForeignData`) when other tables hold data."""
         self._ensure_schema()
+        foreign = self.foreign_labels()
+        if foreign:
+            raise ForeignData(f"refusing to clear {self.location}: it holds tables that are not graphpivot's: "
+                              f"{', '.join(foreign)}")
         for rel in RELS:
             self._run(f"MATCH ()-[r:{rel}]->() DELETE r")
         for label in NODES:
             self._run(f"MATCH (n:{label}) DELETE n")
         self._filled.clear()
+
+    def foreign_labels(self) -> list[str]:
+        """Non-empty node tables that graphpivot's schema does not declare."""
+        tables = self._run("CALL show_tables() RETURN name, type")
+        found = []
+        for name, kind in tables:
+            if str(kind).upper() == "NODE" and name not in NODES and self._run(
+                f"MATCH (n:`{name}`) RETURN count(n)"
+            )[0][0]:
+                found.append(str(name))
+        return sorted(found)
 
     def close(self) -> None:
         self._conn.close()

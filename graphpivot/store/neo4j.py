@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import neo4j
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
 from graphpivot.schema import NODES, RELS
 from graphpivot.store import writers
-from graphpivot.store.base import EdgeRows, NodeRows, QueryTimeout, StoreUnavailable, plain
+from graphpivot.store.base import (
+    EdgeRows,
+    ForeignData,
+    NodeRows,
+    QueryTimeout,
+    StoreUnavailable,
+    WriteRefused,
+    plain,
+    single_statement,
+)
 from graphpivot.store.writers import ALL_NODE_PROPS as _ALL_NODE_PROPS
 from graphpivot.store.writers import ALL_REL_PROPS as _ALL_REL_PROPS
 
@@ -23,6 +33,29 @@ _TIMEOUT_CODES = (
     "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
     "Neo.TransientError.Transaction.TransactionTimedOut",
 )
+
+_ACCESS_CODES = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Security.Forbidden")
+
+
+def check_uri(uri: str) -> str:
+    """``uri`` when it carries no credentials; else :class:`StoreUnavailable` with a message that hides them.
+
+    A ``bolt://user:password@host`` URI would put the password in every error, log
+    line and ``db status``; credentials belong in GRAPHPIVOT_NEO4J_USER/PASSWORD.
+    """
+    try:
+        parts = urlsplit(uri)
+        userinfo = "@" in parts.netloc
+    except ValueError:
+        raise StoreUnavailable("GRAPHPIVOT_NEO4J_URI is not a valid URI") from None
+    if userinfo:
+        host = parts.netloc.rpartition("@")[2]
+        raise StoreUnavailable(
+            f"GRAPHPIVOT_NEO4J_URI must not carry a user name or password ({parts.scheme}://***@{host}): "
+            "set GRAPHPIVOT_NEO4J_USER and GRAPHPIVOT_NEO4J_PASSWORD instead"
+        )
+    return uri
+
 
 _node_query = lru_cache(maxsize=512)(writers.neo4j_node_upsert)
 _edge_query = lru_cache(maxsize=512)(writers.neo4j_edge_upsert)
@@ -43,7 +76,7 @@ class Neo4jStore:
         database: str | None = None,
         query_timeout: float = 60.0,
     ) -> None:
-        self.location = uri
+        self.location = check_uri(uri)
         self.database = database
         self.query_timeout = query_timeout
         self._driver = neo4j.GraphDatabase.driver(
@@ -88,6 +121,7 @@ class Neo4jStore:
         self, cypher: str, params: dict[str, Any] | None = None, timeout: float | None = None
     ) -> list[dict[str, Any]]:
         seconds = timeout or self.query_timeout
+        cypher = single_statement(cypher)
 
         @neo4j.unit_of_work(timeout=seconds)
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
@@ -99,6 +133,8 @@ class Neo4jStore:
         except ClientError as exc:
             if exc.code in _TIMEOUT_CODES:
                 raise QueryTimeout(f"query stopped after {seconds} s") from None
+            if exc.code in _ACCESS_CODES:
+                raise WriteRefused(f"a read tried to write: {exc.message}") from None
             raise
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -112,7 +148,19 @@ class Neo4jStore:
     def _count(self, query: str) -> int:
         return int(self.read(query)[0]["c"])
 
+    def foreign_labels(self) -> list[str]:
+        """Labels in the database that are not graphpivot's (another application's data)."""
+        rows = self.read("CALL db.labels() YIELD label RETURN label")
+        return sorted(str(r["label"]) for r in rows if r["label"] not in NODES)
+
     def clear(self) -> None:
+        """Delete graphpivot's data; refuses (:class:`ForeignData`) when the database holds other labels."""
+        foreign = self.foreign_labels()
+        if foreign:
+            raise ForeignData(
+                f"refusing to clear Neo4j at {self.location}: it holds labels that are not graphpivot's: "
+                f"{', '.join(foreign[:20])}"
+            )
         with self._session(neo4j.WRITE_ACCESS) as session:
             # Edges first, in small transactions: a hub node with 100k edges would not fit one transaction.
             session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS").consume()

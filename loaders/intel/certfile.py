@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
 from graphpivot.canonical import InvalidValue, canonical_host
-from graphpivot.model import Edge, Node, Progress, Record, Reject, entity
+from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, entity
 
 _PEM_MARK = b"-----BEGIN CERTIFICATE-----"
 
@@ -30,12 +30,12 @@ def read_certificates(path: Path, source: str, *, threat: str | None = None, obs
     try:
         data = path.read_bytes()
     except OSError as exc:
-        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
+        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}", units=0)
         return
     try:
         certs = x509.load_pem_x509_certificates(data) if _PEM_MARK in data else [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
-        yield Reject(str(path), None, f"not a PEM or DER X.509 certificate: {exc}")
+        yield Reject(str(path), None, f"not a PEM or DER X.509 certificate: {exc}", units=0)
         return
     report = entity("Report", f"{source}:{path.name}", name=path.name, source=source)
     yield report
@@ -55,9 +55,10 @@ def read_certificates(path: Path, source: str, *, threat: str | None = None, obs
             try:
                 label, key = canonical_host(name)
             except InvalidValue as exc:
-                yield Reject(str(path), None, f"certificate {node.key}: name {name!r}: {exc}")
+                yield Reject(str(path), None, f"certificate {node.key}: name {name!r}: {exc}", units=0)
                 continue
             yield Edge("SAN", "Certificate", node.key, label, key, dict(seen))
+    yield Loaded(str(path), len(certs))
     yield Progress(str(path), len(certs))
 
 

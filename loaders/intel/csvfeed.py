@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from graphpivot.loaders.intel.indicators import KINDS, Indicator, optional_epoch, typed_indicator, url_host_records
+from graphpivot.loaders.textio import MAX_LINE_BYTES, read_lines
 
 from graphpivot.canonical import InvalidValue, split_host_port
-from graphpivot.model import Edge, Progress, Record, Reject, Skipped, entity, indicator_node
+from graphpivot.model import Edge, Loaded, Progress, Record, Reject, Skipped, entity, indicator_node
 
 # Feed type names (lower-cased) -> indicator kind.
 FEED_TYPES: dict[str, str] = {
@@ -124,61 +125,97 @@ def read_csv_feed(
         feed.index = {role: int(col) - 1 for role, col in columns.roles().items()}
     if threat:
         yield from _threat(feed, threat)
-    lineno = 0
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            lines = _Lines(handle, feed)
-            for row in csv.reader(lines, delimiter=delimiter, skipinitialspace=True):
-                lineno = lines.start
-                if lineno % 10_000 == 0:
-                    yield Progress(str(path), lineno)
-                if not any(cell.strip() for cell in row):
-                    continue
-                if feed.index is None:
-                    header = _header(feed, row)
-                    if header is None:
-                        yield Reject(str(path), lineno, f"no header line with the columns {columns.named()} "
-                                     "before the first data row; rest of file skipped", ",".join(row))
-                        return
-                    feed.index = header
-                    continue
-                yield from _row(feed, lineno, row)
-    except UnicodeDecodeError as exc:
-        yield Reject(str(path), lineno + 1, f"not UTF-8 text ({exc.reason}); rest of file skipped")
-    except csv.Error as exc:
-        yield Reject(str(path), lineno + 1, f"malformed CSV ({exc}); rest of file skipped")
-    except OSError as exc:
-        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
-    yield Progress(str(path), lineno)
+    yield from _records(feed, delimiter)
 
 
-class _Lines:
-    """Feeds the CSV reader the non-comment lines, remembering where each row starts.
-
-    While the header is still unknown, ``#`` comment lines are offered as header
-    candidates (abuse.ch writes ``# id,dateadded,url,...``).
-    """
-
-    def __init__(self, handle: Any, feed: _Feed) -> None:
-        self._lines = enumerate(handle, start=1)
-        self._feed = feed
-        self.start = 0
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        for lineno, line in self._lines:
-            if line.lstrip().startswith("#"):
-                if self._feed.index is None:
-                    cells = next(csv.reader([line.lstrip().lstrip("#")], skipinitialspace=True), [])
-                    header = _header(self._feed, cells)
-                    if header is not None:
-                        self._feed.index = header
+def _records(feed: _Feed, delimiter: str) -> Iterator[Record]:
+    """Every row of the feed as records, rejects or skips, then the file's loaded count."""
+    name = str(feed.path)
+    columns = feed.columns
+    loaded = 0
+    for item in csv_records(feed.path):
+        if isinstance(item, Reject | Progress):
+            yield item
+            continue
+        start, lines, text = item
+        if lines == 0:  # a blank or comment line
+            if text.lstrip().startswith("#") and feed.index is None:
+                cells = next(csv.reader([text.lstrip().lstrip("#")], skipinitialspace=True), [])
+                feed.index = _header(feed, cells)
+            yield Skipped(name, "comment lines" if text.strip() else "blank lines")
+            continue
+        try:
+            row = next(csv.reader([text], delimiter=delimiter, skipinitialspace=True, strict=True), [])
+        except csv.Error as exc:
+            yield Reject(name, start, f"malformed CSV ({exc})", text, units=lines)
+            continue
+        if not any(cell.strip() for cell in row):
+            yield Skipped(name, "blank lines", lines)
+            continue
+        if feed.index is None:
+            header = _header(feed, row)
+            if header is None:
+                yield Reject(name, start, f"no header line with the columns {columns.named()} "
+                             "before the first data row", text, units=lines)
                 continue
-            self.start = lineno
-            return str(line)
-        raise StopIteration
+            feed.index = header
+            yield Skipped(name, "header lines", lines)
+            continue
+        try:
+            records = list(_row(feed, start, row, text))
+        except Exception as exc:  # any field problem is this row's reject, never the load's crash
+            records = [Reject(name, start, f"cannot read row: {exc}"[:500], text)]
+        outcome = [r for r in records if isinstance(r, Reject | Skipped)]
+        for record in outcome:  # a row spanning several lines accounts for all of them
+            if isinstance(record, Reject):
+                record.units = lines
+            else:
+                record.count = lines
+        if not outcome:
+            loaded += lines
+        yield from records
+    yield Loaded(name, loaded)
+
+
+# A quoted field may span lines; a record is cut off (rejected) past this many characters.
+MAX_RECORD_CHARS = MAX_LINE_BYTES
+
+
+def csv_records(path: Path) -> Iterator[tuple[int, int, str] | Reject | Progress]:
+    """``(first line, lines spanned, text)`` per CSV record; ``lines`` 0 for blank and ``#`` comment lines.
+
+    Lines come from :func:`read_lines` (an unreadable line is its own reject and
+    the rest of the file still loads); a record whose quotes stay open joins the
+    next lines, up to :data:`MAX_RECORD_CHARS`.
+    """
+    name = str(path)
+    pending: list[str] = []
+    start = 0
+    for item in read_lines(path, progress_every=10_000):
+        if not isinstance(item, tuple):
+            if isinstance(item, Reject) and pending:  # an unreadable line inside an open record ends it
+                yield Reject(name, start, "CSV record broken by an unreadable line", "\n".join(pending),
+                             units=len(pending))
+                pending = []
+            yield item
+            continue
+        lineno, text = item
+        if not pending:
+            if not text.strip() or text.lstrip().startswith("#"):
+                yield lineno, 0, text
+                continue
+            start = lineno
+        pending.append(text)
+        joined = "\n".join(pending)
+        if joined.count('"') % 2 == 0:
+            yield start, len(pending), joined
+            pending = []
+        elif len(joined) > MAX_RECORD_CHARS:
+            yield Reject(name, start, f"CSV record longer than {MAX_RECORD_CHARS} characters (a quote left open?)",
+                         joined, units=len(pending))
+            pending = []
+    if pending:
+        yield Reject(name, start, "file ends inside a quoted CSV field", "\n".join(pending), units=len(pending))
 
 
 def _header(feed: _Feed, cells: list[str]) -> dict[str, int] | None:
@@ -209,9 +246,8 @@ def _threat(feed: _Feed, name: str) -> Iterator[Record]:
     yield Edge("ABOUT", "Report", feed.report, "Threat", node.key, {"first_seen": feed.observed_at})
 
 
-def _row(feed: _Feed, lineno: int, row: list[str]) -> Iterator[Record]:
+def _row(feed: _Feed, lineno: int, row: list[str], raw: str) -> Iterator[Record]:
     value = _cell(feed, row, "value")
-    raw = ",".join(row)
     if value is None:
         yield Reject(str(feed.path), lineno, "empty value column", raw)
         return

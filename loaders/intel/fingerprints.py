@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphpivot.loaders.intel.csvfeed import csv_records
+
 from graphpivot.canonical import FINGERPRINT_TYPES, InvalidValue, canonical_domain
-from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
+from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
 
 VALUE_COLUMNS = {"ja3": "ja3", "ja3_md5": "ja3", "ja3_hash": "ja3", "ja3s": "ja3s", "ja3s_md5": "ja3s",
                  "ja4": "ja4", "ja4s": "ja4s", "jarm": "jarm", "jarm_hash": "jarm", "hassh": "hassh",
@@ -71,34 +73,47 @@ def read_fingerprint_table(
     report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source)
     yield report
     table = _Table(path, source, report.key, observed_at, fp_type, verdict)
-    data_rows = 0
-    lineno = 0
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.reader(line for line in handle if not line.lstrip().startswith("#"))
-            for row in reader:
-                lineno = reader.line_num
-                cells = [c.strip() for c in row]
-                if not any(cells):
-                    continue
-                if data_rows == 0 and table.header is None and _take_header(table, cells):
-                    continue
-                if table.header is None and table.fp_type is None:
-                    yield Reject(str(path), lineno, "no header naming the fingerprint column and no type given "
-                                 "(--type); rest of file skipped")
-                    return
-                if data_rows == 0 and sum(1 for c in cells if c) == 1 and not _valid(table, cells):
-                    yield Skipped(str(path), "fingerprint table notice record")
-                    continue
-                data_rows += 1
-                yield from _row(table, lineno, cells)
-    except UnicodeDecodeError as exc:
-        yield Reject(str(path), lineno + 1, f"not UTF-8 text ({exc.reason}); rest of file skipped")
-    except csv.Error as exc:
-        yield Reject(str(path), lineno + 1, f"malformed CSV ({exc}); rest of file skipped")
-    except OSError as exc:
-        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
-    yield Progress(str(path), lineno)
+    name = str(path)
+    data_rows = loaded = 0
+    for item in csv_records(path):
+        if isinstance(item, Reject | Progress):
+            yield item
+            continue
+        lineno, lines, text = item
+        if lines == 0:
+            yield Skipped(name, "comment lines" if text.strip() else "blank lines")
+            continue
+        try:
+            row = next(csv.reader([text], strict=True), [])
+        except csv.Error as exc:
+            yield Reject(name, lineno, f"malformed CSV ({exc})", text, units=lines)
+            continue
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            yield Skipped(name, "blank lines", lines)
+            continue
+        if data_rows == 0 and table.header is None and _take_header(table, cells):
+            yield Skipped(name, "header lines", lines)
+            continue
+        if table.header is None and table.fp_type is None:
+            yield Reject(name, lineno, "no header naming the fingerprint column and no type given (--type)", text,
+                         units=lines)
+            continue
+        if data_rows == 0 and sum(1 for c in cells if c) == 1 and not _valid(table, cells):
+            yield Skipped(name, "fingerprint table notice record", lines)
+            continue
+        data_rows += 1
+        try:
+            records = list(_row(table, lineno, cells))
+        except Exception as exc:  # any field problem is this row's reject, never the load's crash
+            records = [Reject(name, lineno, f"cannot read row: {exc}"[:500], text)]
+        problems = [r for r in records if isinstance(r, Reject)]
+        for problem in problems:
+            problem.units = lines if problem is problems[0] else 0
+        if not problems:
+            loaded += lines
+        yield from records
+    yield Loaded(name, loaded)
 
 
 def _take_header(table: _Table, cells: list[str]) -> bool:

@@ -12,16 +12,19 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import ijson
+from graphpivot.loaders.textio import json_depth
 
 from graphpivot.canonical import InvalidValue, split_host_port
 from graphpivot.model import Edge, Node, Record, Reject, entity, host_of_url
+from graphpivot.times import epoch_seconds
+from graphpivot.times import optional_epoch as _optional_epoch
 
 # kind -> (label, how the value becomes a key)
 _FINGERPRINTS = {"ja3": "ja3", "ja3s": "ja3s", "jarm": "jarm", "ja4": "ja4", "ja4s": "ja4s", "hassh": "hassh",
@@ -87,36 +90,20 @@ def url_host_records(node: Node, props: dict[str, Any]) -> list[Record]:
 
 
 def epoch(value: Any) -> int:
-    """Epoch seconds (UTC) from a datetime, date, number or the usual intel time texts."""
-    if isinstance(value, bool):
-        raise InvalidValue(f"not a time: {value!r}")
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(moment.timestamp())
-    if isinstance(value, date):
-        return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
-    if isinstance(value, int | float):
-        return int(value)
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(f"not a time: {value!r}")
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" UTC", "+00:00"))
-    except ValueError:
-        raise InvalidValue(f"not a time: {value!r}") from None
-    return epoch(moment)
+    """Epoch seconds (UTC) from a datetime, date, number or the usual intel time texts (see :mod:`graphpivot.times`)."""
+    return epoch_seconds(value)
 
 
 def optional_epoch(value: Any) -> int | None:
     """:func:`epoch`, with empty values (None, '', 'None') as None."""
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None", "null")):
-        return None
-    return epoch(value)
+    return _optional_epoch(value)
 
 
 # ---------------------------------------------------------------- JSON
+
+# Whole JSON documents (STIX bundles, MISP events) larger or deeper than this are refused with a reject.
+MAX_DOCUMENT_BYTES = int(os.environ.get("GRAPHPIVOT_MAX_DOCUMENT_BYTES", str(256 << 20)))
+MAX_DOCUMENT_DEPTH = 64
 
 
 def read_json(path: Path, is_record: Callable[[str], bool] = lambda prefix: False) -> tuple[Any, Reject | None]:
@@ -129,16 +116,38 @@ def read_json(path: Path, is_record: Callable[[str], bool] = lambda prefix: Fals
     that are records: the innermost unfinished record is dropped, not half-loaded.
     """
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return None, Reject(str(path), None, f"cannot read file: {exc.strerror or exc}", units=0)
+    if size > MAX_DOCUMENT_BYTES:
+        return None, Reject(str(path), None, f"JSON document larger than {MAX_DOCUMENT_BYTES} bytes "
+                            f"({size}); not read (split it, or raise GRAPHPIVOT_MAX_DOCUMENT_BYTES)", units=0)
+    try:
         with path.open("rb") as handle:
-            return json.load(handle), None
+            doc = json.load(handle, parse_constant=_no_constant)
+    except RecursionError:
+        return None, Reject(str(path), None, f"JSON nested deeper than {MAX_DOCUMENT_DEPTH} levels; not read",
+                            units=0)
     except json.JSONDecodeError as exc:
         reject = Reject(str(path), exc.lineno, f"malformed JSON ({exc.msg}, column {exc.colno}); "
                         "loaded what came before it")
     except UnicodeDecodeError as exc:
-        return None, Reject(str(path), None, f"not UTF-8 JSON ({exc.reason})")
+        return None, Reject(str(path), None, f"not UTF-8 JSON ({exc.reason})", units=0)
+    except ValueError as exc:  # a non-finite constant (NaN, Infinity)
+        return None, Reject(str(path), None, f"not acceptable JSON: {exc}", units=0)
     except OSError as exc:
-        return None, Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
+        return None, Reject(str(path), None, f"cannot read file: {exc.strerror or exc}", units=0)
+    else:
+        if json_depth(doc) > MAX_DOCUMENT_DEPTH:
+            return None, Reject(str(path), None, f"JSON nested deeper than {MAX_DOCUMENT_DEPTH} levels; not read",
+                                units=0)
+        return doc, None
+    reject.units = 0
     return _salvage(path, is_record), reject
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
 
 
 def _salvage(path: Path, is_record: Callable[[str], bool]) -> Any:
@@ -160,6 +169,8 @@ def _salvage(path: Path, is_record: Callable[[str], bool]) -> Any:
                 if event == "map_key":
                     keys[-1] = value
                 elif event in ("start_map", "start_array"):
+                    if len(stack) >= MAX_DOCUMENT_DEPTH:
+                        raise ijson.JSONError("nested too deeply")
                     container: Any = {} if event == "start_map" else []
                     put(container)
                     stack.append((prefix, container))

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from graphpivot.loaders.textio import read_lines
+
 from graphpivot.canonical import InvalidValue, split_host_port
-from graphpivot.model import Edge, Node, Progress, Record, Reject, entity, host_of_url, indicator_node
+from graphpivot.model import Edge, Loaded, Node, Record, Reject, Skipped, entity, host_of_url, indicator_node
 
 _COMMENT_PREFIXES = ("#", ";", "//")
 _REFERENCE_PREFIX = "reference:"
@@ -33,27 +35,29 @@ def read_ioc_list(
         yield threat_node
         yield Edge("ABOUT", "Report", report.key, "Threat", threat_node.key, {"first_seen": observed_at})
     reference: str | None = None
-    lineno = 0
-    try:
-        with path.open(encoding="utf-8", errors="strict") as handle:
-            for lineno, raw_line in enumerate(handle, start=1):
-                if lineno % 10_000 == 0:
-                    yield Progress(str(path), lineno)
-                line = raw_line.strip()
-                if not line:
-                    continue
-                if line.startswith(_COMMENT_PREFIXES):
-                    comment = line.lstrip("#;/ ").strip()
-                    if comment.lower().startswith(_REFERENCE_PREFIX):
-                        reference = comment[len(_REFERENCE_PREFIX) :].strip()
-                    continue
-                value = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
-                yield from _indicator(path, lineno, value, raw_line, report, reference, threat, observed_at)
-    except UnicodeDecodeError as exc:
-        yield Reject(str(path), lineno + 1, f"not UTF-8 text ({exc.reason}); rest of file skipped")
-    except OSError as exc:
-        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
-    yield Progress(str(path), lineno)
+    name = str(path)
+    loaded = 0
+    for item in read_lines(path, progress_every=10_000):
+        if not isinstance(item, tuple):
+            yield item  # a Reject for an unreadable line (invalid UTF-8, NUL, too long) or a Progress
+            continue
+        lineno, raw_line = item
+        line = raw_line.strip()
+        if not line:
+            yield Skipped(name, "blank lines")
+            continue
+        if line.startswith(_COMMENT_PREFIXES):
+            comment = line.lstrip("#;/ ").strip()
+            if comment.lower().startswith(_REFERENCE_PREFIX):
+                reference = comment[len(_REFERENCE_PREFIX) :].strip()
+            yield Skipped(name, "comment lines")
+            continue
+        value = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+        records = list(_indicator(path, lineno, value, raw_line, report, reference, threat, observed_at))
+        if not any(isinstance(r, Reject) for r in records):
+            loaded += 1
+        yield from records
+    yield Loaded(name, loaded)
 
 
 def _indicator(
@@ -76,8 +80,8 @@ def _indicator(
             if port is not None:
                 context.append(f"port: {port}")
         host = _host(node)
-    except InvalidValue as exc:
-        yield Reject(str(path), lineno, str(exc), raw_line.rstrip("\n"))
+    except Exception as exc:  # any value problem is this line's reject, never the load's crash
+        yield Reject(str(path), lineno, str(exc)[:500], raw_line)
         return
     yield node
     mention = {"first_seen": observed_at, "context": context}

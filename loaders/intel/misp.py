@@ -25,6 +25,7 @@ item uuid while the rest of the event loads.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from pymisp import MISPAttribute, MISPEvent, MISPObject
 from pymisp.exceptions import PyMISPError
 
 from graphpivot.canonical import InvalidValue, canonical_host
-from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
+from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
 
 # MISP attribute type -> the kinds of its '|'-separated parts (None: a part that is context only)
 ATTRIBUTE_KINDS: dict[str, tuple[str | None, ...]] = {
@@ -99,7 +100,8 @@ class _Event:
     values: dict[str, list[Node]] = field(default_factory=dict)  # object/attribute uuid -> nodes
 
     def reject(self, item: str, reason: str, raw: Any = "") -> Reject:
-        return Reject(str(self.path), None, f"event {self.uuid}: {item}: {reason}", str(raw)[:300])
+        return Reject(str(self.path), None, f"event {self.uuid}: {item}: {reason}",
+                      raw if isinstance(raw, str) else _raw(raw))
 
     def skipped(self, what: str) -> Skipped:
         return Skipped(str(self.path), f"misp {what}")
@@ -119,9 +121,27 @@ def read_misp(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
         else:
             yield Reject(str(path), None, "no MISP event found (expected 'Event', 'response' or a list of events)")
         return
+    read = loaded = 0
     for n, event in enumerate(events):
-        yield from _event(path, source, n, event, observed_at)
-    yield Progress(str(path), len(events))
+        items = _items(event)
+        read += items
+        for record in _event(path, source, n, event, observed_at):
+            if isinstance(record, Loaded):
+                loaded += record.count
+            else:
+                yield record
+    yield Loaded(str(path), loaded)
+    yield Progress(str(path), read)
+
+
+def _items(event: Any) -> int:
+    """The read units of an event: its attributes and objects (0 when they are not lists)."""
+    if not isinstance(event, dict):
+        return 0
+    attributes, objects = event.get("Attribute") or [], event.get("Object") or []
+    if not isinstance(attributes, list) or not isinstance(objects, list):
+        return 0
+    return len(attributes) + len(objects)
 
 
 def _events(doc: Any) -> Iterator[Any]:
@@ -135,7 +155,7 @@ def _events(doc: Any) -> Iterator[Any]:
 
 def _event(path: Path, source: str, n: int, raw: Any, observed_at: int) -> Iterator[Record]:
     if not isinstance(raw, dict):
-        yield Reject(str(path), None, f"event #{n}: is {type(raw).__name__}, not a JSON object")
+        yield Reject(str(path), None, f"event #{n}: is {type(raw).__name__}, not a JSON object", units=0)
         return
     shell = {k: v for k, v in raw.items() if k not in ("Attribute", "Object")}
     label = raw.get("uuid") or f"#{n}"
@@ -145,8 +165,9 @@ def _event(path: Path, source: str, n: int, raw: Any, observed_at: int) -> Itera
         if not getattr(ev, "uuid", None) or "uuid" not in raw:
             raise InvalidValue("event without a uuid")
         report_props = _report_props(ev, source, observed_at)
-    except (PyMISPError, InvalidValue, TypeError, ValueError, AttributeError, KeyError) as exc:
-        yield Reject(str(path), None, f"event {label}: cannot read the event: {exc}", str(shell)[:300])
+    except Exception as exc:  # any event problem is this event's reject, never the load's crash
+        yield Reject(str(path), None, f"event {label}: cannot read the event: {exc}"[:500], _raw(shell),
+                     units=_items(raw))
         return
     e = _Event(path, source, str(ev.uuid), f"{source}:{ev.uuid}", {"first_seen": report_props["first_seen"],
                                                                      "last_seen": report_props["last_seen"]})
@@ -155,11 +176,18 @@ def _event(path: Path, source: str, n: int, raw: Any, observed_at: int) -> Itera
     attributes = raw.get("Attribute") or []
     objects = raw.get("Object") or []
     if not isinstance(attributes, list) or not isinstance(objects, list):
-        yield e.reject("Attribute/Object", "must be lists", "")
+        problem = e.reject("Attribute/Object", "must be lists", "")
+        problem.units = 0
+        yield problem
         attributes, objects = [], []
+    loaded = 0
     for attr in attributes:
-        yield from _attribute(e, attr, links)
+        records = _unit(e, "attribute", list(_guarded(e, _attribute(e, attr, links), attr)))
+        loaded += records[0]
+        yield from records[1]
     parsed = yield from _objects(e, objects, links)
+    loaded += sum(1 for item in parsed if item.loaded)
+    yield Loaded(str(e.path), loaded)
     for obj in parsed:
         yield from _references(e, obj)
     if links:
@@ -229,6 +257,43 @@ def _cluster_threat(cluster: Any, kind: str) -> Node:
     return entity("Threat", cluster.value, **props)
 
 
+def _raw(value: Any) -> str:
+    """A rejected item as its JSON text (whole, so it can be fixed and replayed)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return str(value)[:10_000]
+
+
+def _guarded(e: _Event, records: Iterator[Record], raw: Any) -> Iterator[Record]:
+    """``records``, ending in a reject when producing them raises (any exception: the item, not the load)."""
+    try:
+        yield from records
+    except Exception as exc:
+        uuid = raw.get("uuid", "?") if isinstance(raw, dict) else "?"
+        yield e.reject(f"item {uuid}", f"cannot read: {exc}"[:500], raw)
+
+
+def _unit(e: _Event, what: str, records: list[Record]) -> tuple[int, list[Record]]:
+    """Account one attribute or object: 1 when it loads.
+
+    An item that yields nodes loads, and its rejects (one bad attribute of an
+    object) count as rejects of parts (``units=0``); an item with rejects and no
+    nodes is rejected, one with only skips skipped (the first counts it).
+    """
+    rejects = [r for r in records if isinstance(r, Reject)]
+    skips = [r for r in records if isinstance(r, Skipped)]
+    produced = any(isinstance(r, Node) for r in records)
+    counted: Reject | Skipped | None = None
+    if not produced:
+        counted = rejects[0] if rejects else (skips[0] if skips else None)
+    for reject in rejects:
+        reject.units = 1 if reject is counted else 0
+    for skip in skips:
+        skip.whole = skip is counted
+    return (1 if counted is None else 0), records
+
+
 # ---------------------------------------------------------------- attributes
 
 
@@ -246,7 +311,7 @@ def _load_attribute(e: _Event, raw: Any, where: str) -> MISPAttribute | Reject |
     except (PyMISPError, TypeError, ValueError, KeyError) as exc:
         return e.reject(item, str(exc), raw)
     if getattr(attr, "deleted", False):
-        return None
+        return e.skipped("deleted attributes")
     return attr
 
 
@@ -342,27 +407,40 @@ def _mention(
 class _Object:
     obj: MISPObject
     nodes: list[Node]
+    loaded: bool = False
 
 
 def _objects(e: _Event, objects: list[Any], links: list[str]) -> Generator[Record, None, list[_Object]]:
-    """Records of every object; returns the parsed objects (for their references)."""
+    """Records of every object; returns the parsed objects (for their references), ``loaded`` set on each."""
     parsed: list[_Object] = []
     for raw in objects:
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            yield e.reject("object", "object is not a JSON object with a name", raw)
-            continue
-        try:
-            obj = MISPObject(raw["name"])
-            obj.from_dict(**dict(raw))
-        except (PyMISPError, TypeError, ValueError, KeyError) as exc:
-            yield e.reject(f"object {raw.get('uuid', '?')}", str(exc), raw)
-            continue
-        if getattr(obj, "deleted", False):
-            continue
-        nodes = yield from _object(e, obj, links)
-        e.values[str(obj.uuid)] = nodes
-        parsed.append(_Object(obj, nodes))
+        found: list[_Object] = []
+        loaded, records = _unit(e, "object", list(_guarded(e, _one_object(e, raw, links, found), raw)))
+        yield from records
+        if found and loaded:
+            found[0].loaded = True
+            parsed.append(found[0])
+        elif found:  # rejected: nothing of it loads or is referenced
+            e.values.pop(str(found[0].obj.uuid), None)
     return parsed
+
+
+def _one_object(e: _Event, raw: Any, links: list[str], found: list[_Object]) -> Iterator[Record]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        yield e.reject("object", "object is not a JSON object with a name", raw)
+        return
+    try:
+        obj = MISPObject(raw["name"])
+        obj.from_dict(**dict(raw))
+    except (PyMISPError, TypeError, ValueError, KeyError) as exc:
+        yield e.reject(f"object {raw.get('uuid', '?')}", str(exc), raw)
+        return
+    if getattr(obj, "deleted", False):
+        yield e.skipped("deleted objects")
+        return
+    nodes = yield from _object(e, obj, links)
+    e.values[str(obj.uuid)] = nodes
+    found.append(_Object(obj, nodes))
 
 
 def _object(e: _Event, obj: MISPObject, links: list[str]) -> NodesOut:

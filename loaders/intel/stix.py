@@ -27,6 +27,7 @@ the file loads.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,7 @@ from graphpivot.loaders.intel.indicators import (
 from graphpivot.loaders.intel.stixpattern import Comparison, PatternError, comparisons
 
 from graphpivot.canonical import InvalidValue, canonical_host
-from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity
+from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
 
 THREAT_TYPES = {
     "malware": "malware",
@@ -97,10 +98,20 @@ class _Bundle:
         return self.variants.get(stix_id, []) if isinstance(stix_id, str) else []
 
     def reject(self, obj_id: str, reason: str, raw: Any = "") -> Reject:
-        return Reject(str(self.path), None, f"{obj_id}: {reason}", str(raw)[:300])
+        return Reject(str(self.path), None, f"{obj_id}: {reason}", _raw(raw))
 
     def skipped(self, what: str) -> Skipped:
         return Skipped(str(self.path), f"stix {what}")
+
+
+def _raw(value: Any) -> str:
+    """A rejected object as its JSON text (whole, so it can be fixed and replayed)."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return str(value)[:10_000]
 
 
 def read_stix(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
@@ -116,10 +127,36 @@ def read_stix(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
         return
     b = _Bundle(path, source, observed_at, spec)
     yield from _index(b, raw_objects)
+    loaded = 0
     for key, obj in b.objects.items():
-        yield from _denote(b, key, obj)
+        records = list(_denote(b, key, obj))
+        if _settle(b, key, records):
+            loaded += 1
+        yield from records
     yield from _emit(b, bundle_id)
+    yield Loaded(str(path), loaded)
     yield Progress(str(path), len(raw_objects))
+
+
+def _settle(b: _Bundle, key: str, records: list[Record]) -> bool:
+    """Account one object: True when it loads.
+
+    An object that denotes nodes loads, and its rejects (one bad value of several
+    in a pattern) are reported as rejects of parts (``units=0``); an object with
+    rejects and nothing else is rejected (its first reject counts it); one with
+    only skips is skipped (its first skip counts it). Other skips are parts.
+    """
+    rejects = [r for r in records if isinstance(r, Reject)]
+    skips = [r for r in records if isinstance(r, Skipped)]
+    produced = bool(b.mentions.get(key)) or key in b.threats
+    counted: Reject | Skipped | None = None
+    if not produced:
+        counted = rejects[0] if rejects else (skips[0] if skips else None)
+    for reject in rejects:
+        reject.units = 1 if reject is counted else 0
+    for skip in skips:
+        skip.whole = skip is counted
+    return counted is None
 
 
 def _unwrap(doc: Any) -> tuple[list[Any] | None, str | None, str]:
@@ -164,15 +201,22 @@ def _keep(b: _Bundle, obj_id: str, obj: dict[str, Any]) -> Iterator[Record]:
     if keys:
         known = [b.objects[k] for k in keys]
         newest = str(known[0].get("modified", ""))
-        if obj in known or modified < newest:
+        if obj in known:
+            yield b.skipped("duplicate copies of an object")
+            return
+        if modified < newest:
+            yield b.skipped("superseded versions (an object with a later 'modified' is loaded)")
             return
         if modified > newest:
             for key in keys:
                 del b.objects[key]
+                yield b.skipped("superseded versions (an object with a later 'modified' is loaded)")
             keys.clear()
         else:
-            yield b.reject(obj_id, "another, different object has this id and 'modified' (a producer error); "
-                           "both are loaded", obj)
+            conflict = b.reject(obj_id, "another, different object has this id and 'modified' (a producer error); "
+                                "both are loaded", obj)
+            conflict.units = 0
+            yield conflict
     key = obj_id if not keys else f"{obj_id}~{len(keys)}"
     keys.append(key)
     b.objects[key] = obj
@@ -205,7 +249,7 @@ def _denote(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
             yield from _observed(b, key, obj)
         elif obj_type not in ("network-traffic", "relationship", "marking-definition", *REPORT_TYPES):
             yield b.skipped(obj_type)
-    except (InvalidValue, PatternError, TypeError, ValueError, AttributeError) as exc:
+    except Exception as exc:  # any object problem is this object's reject, never the load's crash
         yield b.reject(obj["id"], _reason(exc), obj)
 
 
@@ -214,7 +258,8 @@ def _reason(exc: Exception) -> str:
         return f"invalid STIX pattern: {exc}"
     if isinstance(exc, InvalidValue):
         return str(exc)
-    return f"malformed object: {exc}"
+    return f"malformed object: {exc}"[:500]
+
 
 
 def _times(obj: dict[str, Any]) -> dict[str, int]:

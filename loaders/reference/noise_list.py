@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphpivot import canonical as c
-from graphpivot.model import Progress, Record, Reject, entity
+from graphpivot.model import Loaded, Progress, Record, Reject, entity
 
 COLUMNS = ("kind", "value", "category", "name", "source")
 _NODE_KINDS = {"asn": "ASN", "cidr": "Netblock", "ip": "IP", "domain": "Domain", "email": "Email"}
@@ -58,10 +58,10 @@ def read_rules(path: Path) -> Iterator[NoiseRule | Reject]:
         with path.open(encoding="utf-8", newline="") as handle:
             lines = [(n, line) for n, line in enumerate(handle, start=1) if line.strip() and not line.startswith("#")]
     except (OSError, UnicodeDecodeError) as exc:
-        yield Reject(str(path), None, f"cannot read noise list: {exc}")
+        yield Reject(str(path), None, f"cannot read noise list: {exc}", units=0)
         return
     if not lines or [h.strip().lower() for h in next(csv.reader([lines[0][1]]))] != list(COLUMNS):
-        yield Reject(str(path), lines[0][0] if lines else None, f"header must be {','.join(COLUMNS)}")
+        yield Reject(str(path), lines[0][0] if lines else None, f"header must be {','.join(COLUMNS)}", units=0)
         return
     for lineno, line in lines[1:]:
         yield _rule(path, lineno, line)
@@ -88,11 +88,15 @@ def _rule(path: Path, lineno: int, line: str) -> NoiseRule | Reject:
 
 def read_noise_list(path: Path, source: str) -> Iterator[Record]:
     """The nodes the list names, each with ``noise = true`` and its reason; rejects for bad lines."""
-    count = 0
+    count = loaded = 0
     for item in read_rules(path):
-        count += 1
         if isinstance(item, Reject):
+            count += item.units
             yield item
-        elif item.label is not None:
+            continue
+        count += 1
+        loaded += 1
+        if item.label is not None:
             yield entity(item.label, item.value, noise=True, noise_reason=item.reason, sources=[source])
+    yield Loaded(str(path), loaded)
     yield Progress(str(path), count)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from graphpivot.canonical import InvalidValue, canonical_domain
-from graphpivot.model import Node, Progress, Record, Reject, entity
+from graphpivot.model import Loaded, Node, Progress, Record, Reject, entity
 from graphpivot.reference.service_match import WebServiceIndex, link_edge
 
 CATEGORIES = ("paste", "file-share", "messaging", "code-hosting", "cloud-storage", "tunnel", "serverless", "social",
@@ -45,13 +45,13 @@ def read_web_services(path: Path | None = None, *, observed_at: int) -> Iterator
     path = path or catalogue_path()
     services: dict[str, dict[str, Any]] = {}
     domain_rows: list[tuple[str, str]] = []
-    lineno = 0
+    lineno = rejected = 0
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             reader = csv.DictReader(line for line in handle if not line.lstrip().startswith("#"))
             missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
-                yield Reject(str(path), None, f"catalogue lacks the columns {missing}")
+                yield Reject(str(path), None, f"catalogue lacks the columns {missing}", units=0)
                 return
             for row in reader:
                 lineno += 1
@@ -59,6 +59,7 @@ def read_web_services(path: Path | None = None, *, observed_at: int) -> Iterator
                     domain, prefix, slug, service = _parse(row)
                     _merge(services, slug, service)
                 except InvalidValue as exc:
+                    rejected += 1
                     yield Reject(str(path), lineno, str(exc), ",".join(str(v) for v in row.values()))
                     continue
                 if prefix:
@@ -67,7 +68,10 @@ def read_web_services(path: Path | None = None, *, observed_at: int) -> Iterator
                     services[slug]["domains"].append(domain)
                     domain_rows.append((domain, slug))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        yield Reject(str(path), lineno or None, f"cannot read the catalogue: {exc}")
+        # Nothing of a broken catalogue loads: the rows read so far are rejected with it.
+        yield Reject(str(path), lineno or None, f"cannot read the catalogue: {exc}; nothing loaded",
+                     units=lineno - rejected)
+        yield Progress(str(path), lineno)
         return
     for slug, props in services.items():
         yield entity("WebService", slug, **props)
@@ -79,6 +83,7 @@ def read_web_services(path: Path | None = None, *, observed_at: int) -> Iterator
         best = index.match_domain(domain)
         if best is not None:
             yield link_edge("Domain", domain, best, observed_at)
+    yield Loaded(str(path), lineno - rejected)
     yield Progress(str(path), lineno)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from graphpivot.loaders.telemetry.network import Asset, AssetInventory, IPNetwork
 
 from graphpivot.canonical import InvalidValue
-from graphpivot.model import Note, Progress, Record, Reject, entity
+from graphpivot.model import Loaded, Progress, Record, Reject, Skipped, entity
 
 COLUMNS = {
     "asset_id": ("asset_id", "id", "asset", "asset_tag", "name"),
@@ -64,6 +64,7 @@ def parse_assets(path: Path) -> Iterator[AssetRow | Reject]:
                     1,
                     "asset CSV needs a header naming an 'ip', 'asset_id' or 'hostname' column",
                     ",".join(header),
+                    units=0,
                 )
                 return
             owners: dict[IPNetwork, AssetRow] = {}
@@ -71,11 +72,11 @@ def parse_assets(path: Path) -> Iterator[AssetRow | Reject]:
                 if any(cell.strip() for cell in row):
                     yield _row(name, reader.line_num, row, columns, owners)
     except UnicodeDecodeError as exc:
-        yield Reject(name, None, f"not UTF-8 text ({exc.reason})")
+        yield Reject(name, None, f"not UTF-8 text ({exc.reason}); rest of the inventory not read", units=0)
     except csv.Error as exc:
-        yield Reject(name, None, f"malformed CSV: {exc}")
+        yield Reject(name, None, f"malformed CSV: {exc}; rest of the inventory not read", units=0)
     except OSError as exc:
-        yield Reject(name, None, f"cannot read file: {exc.strerror or exc}")
+        yield Reject(name, None, f"cannot read file: {exc.strerror or exc}", units=0)
 
 
 def load_inventory(paths: Iterable[Path]) -> tuple[AssetInventory, list[Reject]]:
@@ -93,16 +94,20 @@ def load_inventory(paths: Iterable[Path]) -> tuple[AssetInventory, list[Reject]]
 
 
 def read_assets(path: Path, source: str) -> Iterator[Record]:
-    """``Host`` nodes for ``graphpivot load assets``: one per row with an asset id or hostname."""
-    ranges = 0
-    lines = 0
+    """``Host`` nodes for ``graphpivot load assets``: one per row with an asset id or hostname.
+
+    Accounting unit: a data row (the header is not counted).
+    """
+    name = str(path)
+    rows = loaded = 0
     for item in parse_assets(path):
         if isinstance(item, Reject):
+            rows += item.units
             yield item
             continue
-        lines = item.line
+        rows += 1
         if item.asset_id is None:
-            ranges += 1
+            yield Skipped(name, "address ranges without an asset id (no Host; they mark internal space for --assets)")
             continue
         single = [n for n in item.networks if n.num_addresses == 1]
         props = {
@@ -111,13 +116,10 @@ def read_assets(path: Path, source: str) -> Iterator[Record]:
             "criticality": item.criticality,
             "ip": str(single[0].network_address) if single else None,
         }
+        loaded += 1
         yield entity("Host", item.asset_id, sources=[source], **{k: v for k, v in props.items() if v})
-    if ranges:
-        yield Note(
-            f"{path.name}: {ranges} rows are address ranges without an asset id; they name no Host here "
-            "but mark internal space (with owner/criticality) for telemetry loads given --assets"
-        )
-    yield Progress(str(path), lines)
+    yield Loaded(name, loaded)
+    yield Progress(name, rows)
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -24,6 +24,12 @@ Names that are not Internet infrastructure (single-label names, ``.arpa``
 reverse names, multicast/broadcast/loopback/unspecified peers) are counted and
 reported in the load summary, not loaded. Values that are not valid names or
 addresses raise :class:`InvalidValue`; the loader rejects the line with that reason.
+
+Accounting: a loader wraps each line in :meth:`Telemetry.begin_line` /
+:meth:`Telemetry.end_line`. A line that raises loads nothing (its facts are
+dropped); one that states at least one fact is loaded; one that states none is
+skipped with the first reason it gave. :meth:`Telemetry.file_done` yields the
+file's :class:`~graphpivot.model.Loaded` and :class:`~graphpivot.model.Skipped` counts.
 """
 
 from __future__ import annotations
@@ -34,11 +40,11 @@ from functools import lru_cache
 from typing import Any
 
 from graphpivot.loaders.telemetry.network import Network, is_peer_address
-from graphpivot.loaders.telemetry.observations import Observations
+from graphpivot.loaders.telemetry.observations import LIST_CAP, Observations
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_fingerprint, canonical_ip, canonical_url
 from graphpivot.canonical import url_host as _url_host
-from graphpivot.model import Note, Record, entity
+from graphpivot.model import Loaded, Record, Skipped, entity
 
 Cert = tuple[str, str]  # (key, key_type)
 _CHAINED_QTYPES = frozenset({"A", "AAAA", "CNAME", "ANY", "*"})
@@ -70,6 +76,30 @@ def answer_value(text: str) -> tuple[str, str] | None:
 def _is_infrastructure(name: str) -> bool:
     """Single-label names (NetBIOS/LLMNR style) and ``.arpa`` reverse names are no one's infrastructure."""
     return "." in name and not name.endswith(".arpa")
+
+
+def _texts(**values: Any) -> None:
+    """Raise ValueError naming the first value that is neither text nor None (hostile logs put anything anywhere)."""
+    for what, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{what} should be text, found {str(value)[:40]!r}")
+
+
+def line_reason(exc: BaseException) -> str:
+    """The reject reason for an exception raised while mapping one line (any exception: the line, not the load)."""
+    if isinstance(exc, KeyError):
+        text = f"record lacks {exc}"
+    elif isinstance(exc, TypeError | AttributeError):
+        text = f"record has a field of the wrong type ({exc})"
+    elif isinstance(exc, RecursionError):
+        text = "record nested too deeply"
+    elif isinstance(exc, OverflowError):
+        text = f"number out of range ({exc})"
+    elif isinstance(exc, ValueError):
+        text = str(exc)
+    else:
+        text = f"cannot map record ({type(exc).__name__}: {exc})"
+    return text[:500]
 
 
 def cert_key_type(digest: str) -> str | None:
@@ -138,7 +168,12 @@ class Telemetry:
     def __init__(self, network: Network, obs: Observations) -> None:
         self.network = network
         self.obs = obs
-        self.skipped: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()  # reasons given by the open line (or outside lines: parts)
+        self._in_line = False
+        self._used = False
+        self._loaded = 0
+        self._lines_skipped: Counter[str] = Counter()
+        self._parts_skipped: Counter[str] = Counter()
         self._host_props: dict[str, dict[str, Any]] = {}
         obs.props_of["Host"] = self.host_props
 
@@ -199,6 +234,7 @@ class Telemetry:
         count: int = 1,
         signature: str | None = None,
     ) -> None:
+        _texts(qtype=qtype, rcode=rcode, signature=signature)
         self.obs.edge(
             "QUERIED", "Host", host, "Domain", name, ts, count, qtypes=qtype, rcodes=rcode, signatures=signature
         )
@@ -262,6 +298,7 @@ class Telemetry:
         signature: str | None = None,
     ) -> None:
         """``CONNECTED_TO`` an address; ``outbound`` says the host opened it (``None``: the log cannot tell)."""
+        _texts(signature=signature)
         self.obs.edge(
             "CONNECTED_TO",
             "Host",
@@ -294,6 +331,9 @@ class Telemetry:
         signature: str | None = None,
     ) -> None:
         """``REQUESTED`` and ``ON_HOST`` for one request; raises :class:`InvalidValue` for a bad URL."""
+        _texts(method=method, user_agent=user_agent, signature=signature)
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+            raise ValueError(f"status should be a number, found {str(status)[:40]!r}")
         url = canonical_url(raw_url)
         label, key = cached_url_host(url)
         if label == "Domain" and self.domain(key) is None:
@@ -364,10 +404,56 @@ class Telemetry:
             self.skipped[f"invalid {fp_type.upper()} values"] += 1
             return None
 
-    # ------------------------------------------------------------ summary
-    def notes(self, what: str) -> Iterator[Record]:
-        """A summary note of what ``what`` (a file) had that was not modelled; resets the counts."""
-        if self.skipped:
-            counts = ", ".join(f"{n:,} {why}" for why, n in self.skipped.most_common())
-            yield Note(f"{what}: not modelled: {counts}")
+    # ------------------------------------------------------------ accounting
+    def begin_line(self) -> None:
+        """Open one input line: its facts and skip reasons wait for :meth:`end_line`."""
+        self.obs.begin()
         self.skipped.clear()
+        self._used = False
+        self._in_line = True
+
+    def used(self) -> None:
+        """The open line was used although it states no fact of its own (e.g. a certificate hash to join)."""
+        self._used = True
+
+    def end_line(self, ok: bool) -> None:
+        """Close the line: ``ok`` False (it was rejected) drops its facts; else it counts as loaded or skipped."""
+        self._in_line = False
+        if not ok:
+            self.obs.discard()
+            self.skipped.clear()
+            return
+        facts = self.obs.commit()
+        reasons = self.skipped
+        if facts or self._used:
+            self._loaded += 1
+            self._parts_skipped.update(reasons)
+        elif reasons:
+            first = next(iter(reasons))
+            self._lines_skipped[first] += 1
+            reasons[first] -= 1
+            self._parts_skipped.update({k: v for k, v in reasons.items() if v > 0})
+        else:
+            self._lines_skipped["lines with nothing to model"] += 1
+        reasons.clear()
+
+    def skip_line(self, reason: str) -> None:
+        """A line read and deliberately not loaded (blank, a header)."""
+        self._lines_skipped[reason] += 1
+
+    def file_done(self, name: str) -> Iterator[Record]:
+        """The file's accounting records (loaded and skipped counts); resets them."""
+        self._parts_skipped.update(self.skipped)  # reasons given outside any line
+        self.skipped.clear()
+        yield Loaded(name, self._loaded)
+        for why, n in self._lines_skipped.most_common():
+            yield Skipped(name, why, n)
+        for why, n in self._parts_skipped.most_common():
+            if n:
+                yield Skipped(name, why, n, whole=False)
+        for prop, n in sorted(self.obs.capped.items()):
+            yield Skipped(name, f"{prop} values beyond the {LIST_CAP} kept per edge", n, whole=False)
+        self.obs.capped.clear()
+        self._loaded = 0
+        self._lines_skipped.clear()
+        self._parts_skipped.clear()

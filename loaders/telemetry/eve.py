@@ -25,19 +25,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.telemetry.edges import Cert, Telemetry, certificate_props, http_url
+from graphpivot.loaders.telemetry.edges import Cert, Telemetry, certificate_props, http_url, line_reason
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
-from graphpivot.loaders.textio import read_lines
+from graphpivot.loaders.textio import loads_limited, read_lines
 
-from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
-from graphpivot.model import Record, Reject
+from graphpivot.canonical import canonical_hash, canonical_ip
+from graphpivot.model import Record, Reject, Skipped
+from graphpivot.times import epoch_seconds
+
+MAX_COUNT = 1 << 53  # byte counts beyond this are not believable (and could not be summed safely)
 
 DNS_PORTS = frozenset({53, 5353, 5355})
 
@@ -46,6 +47,7 @@ def read_eve(paths: Iterable[Path], *, network: Network, max_pending: int = 100_
     """Every record of a set of EVE files; bad lines become rejects, other event types a note."""
     obs = Observations(max_pending=max_pending)
     eve = EveMapper(Telemetry(network, obs))
+    tm = eve.tm
     for path in paths:
         name = str(path)
         for item in read_lines(path):
@@ -54,44 +56,65 @@ def read_eve(paths: Iterable[Path], *, network: Network, max_pending: int = 100_
                 continue
             lineno, text = item
             if not text.strip():
+                yield Skipped(name, "blank lines")
                 continue
+            tm.begin_line()
             try:
                 eve.event(_event(text))
-            except (ValueError, InvalidValue, KeyError, TypeError, AttributeError) as exc:
+            except Exception as exc:  # any per-line failure is this line's reject, never the load's crash
+                tm.end_line(False)
                 yield Reject(name, lineno, _reason(exc), text)
+            else:
+                tm.end_line(True)
             if obs.full:
                 yield from obs.flush()
-        yield from eve.tm.notes(f"{path} (eve)")
+        yield from tm.file_done(name)
     yield from obs.flush()
 
 
 def _event(text: str) -> dict[str, Any]:
-    try:
-        event = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+    event = loads_limited(text)
     if not isinstance(event, dict):
         raise ValueError(f"expected a JSON object, found {type(event).__name__}")
     return event
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return f"event lacks {exc}"
-    if isinstance(exc, TypeError | AttributeError):
-        return f"event has a field of the wrong type ({exc})"
-    return str(exc)
+    return line_reason(exc)
 
 
 def eve_time(text: Any) -> int:
     """EVE timestamps (``2011-08-12T14:52:57.716360+0200``) as epoch seconds; no offset means UTC."""
     if not isinstance(text, str):
-        raise ValueError(f"timestamp should be text, found {text!r}")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"not a timestamp: {text[:40]!r}") from None
-    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+        raise ValueError(f"timestamp should be text, found {str(text)[:40]!r}")
+    return epoch_seconds(text, what="timestamp")
+
+
+def port(value: Any, what: str = "port") -> int | None:
+    """A port number (0-65535) or None; anything else raises ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValueError(f"{what} should be a port number, found {str(value)[:40]!r}")
+    return value
+
+
+def count(value: Any, what: str) -> int | None:
+    """A byte count (a non-negative integer) or None; anything else raises ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"{what} should be a byte count, found {str(value)[:40]!r}")
+    return value
+
+
+def text_or_none(value: Any, what: str) -> str | None:
+    """A string field or None; anything else raises ValueError."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{what} should be text, found {str(value)[:40]!r}")
 
 
 class EveMapper:
@@ -178,8 +201,8 @@ class EveMapper:
             host,
             server,
             ts,
-            sni=tls.get("sni"),
-            port=e.get("dest_port"),
+            sni=text_or_none(tls.get("sni"), "tls.sni"),
+            port=port(e.get("dest_port"), "dest_port"),
             cert=self._certificate(tls, ts),
             ja3=_hash_of(tls.get("ja3")),
             ja3s=_hash_of(tls.get("ja3s")),
@@ -215,9 +238,9 @@ class EveMapper:
     # ------------------------------------------------------------ http
     def on_http(self, e: dict[str, Any], ts: int, *, count: int = 1, signature: str | None = None) -> None:
         http = e["http"]
-        client, server, port = e["src_ip"], e["dest_ip"], e.get("dest_port")
+        client, server, server_port = e["src_ip"], e["dest_ip"], port(e.get("dest_port"), "dest_port")
         if self.tm.host(client) is None and self.tm.host(server) is not None:  # logged from the server's side
-            client, server, port = server, client, e.get("src_port")
+            client, server, server_port = server, client, port(e.get("src_port"), "src_port")
         host = self.tm.host(client)
         if host is None:
             self.tm.skipped["requests from external clients"] += 1
@@ -226,15 +249,15 @@ class EveMapper:
         if not isinstance(target, str) or not target:
             self.tm.skipped["http events without a URL"] += 1
             return
-        url = http_url("http", http.get("hostname") or server, port, target)
+        url = http_url("http", text_or_none(http.get("hostname"), "http.hostname") or server, server_port, target)
         self.tm.requested(
             host,
             url,
             ts,
-            method=http.get("http_method"),
+            method=text_or_none(http.get("http_method"), "http.http_method"),
             status=http.get("status") if isinstance(http.get("status"), int) else None,
             bytes_in=http.get("length") if isinstance(http.get("length"), int) else None,
-            user_agent=http.get("http_user_agent"),
+            user_agent=text_or_none(http.get("http_user_agent"), "http.http_user_agent"),
             count=count,
             signature=signature,
         )
@@ -246,7 +269,8 @@ class EveMapper:
         if sides is None:
             return
         host, peer, outbound = sides
-        to_server, to_client = flow.get("bytes_toserver"), flow.get("bytes_toclient")
+        to_server = count(flow.get("bytes_toserver"), "flow.bytes_toserver")
+        to_client = count(flow.get("bytes_toclient"), "flow.bytes_toclient")
         self.tm.connected(
             host,
             peer,
@@ -254,7 +278,7 @@ class EveMapper:
             outbound=outbound,
             bytes_out=to_server if outbound else to_client,
             bytes_in=to_client if outbound else to_server,
-            port=e.get("dest_port"),
+            port=port(e.get("dest_port"), "dest_port"),
             protocols=_protocols(e),
         )
 
@@ -263,7 +287,7 @@ class EveMapper:
         if sides is None:
             return
         host, peer, host_sent = sides
-        size = e["netflow"].get("bytes")
+        size = count(e["netflow"].get("bytes"), "netflow.bytes")
         self.tm.connected(
             host,
             peer,
@@ -271,14 +295,16 @@ class EveMapper:
             outbound=None,
             bytes_out=size if host_sent else None,
             bytes_in=None if host_sent else size,
-            port=e.get("dest_port") if host_sent else e.get("src_port"),
+            port=port(e.get("dest_port"), "dest_port") if host_sent else port(e.get("src_port"), "src_port"),
             protocols=_protocols(e),
             count=1 if host_sent else 0,
         )
 
     # ------------------------------------------------------------ alerts
     def on_alert(self, e: dict[str, Any], ts: int) -> None:
-        signature = e["alert"].get("signature") or f"signature id {e['alert'].get('signature_id')}"
+        signature = text_or_none(e["alert"].get("signature"), "alert.signature") or (
+            f"signature id {e['alert'].get('signature_id')}"
+        )
         sides = self.tm.sides(e["src_ip"], e["dest_ip"])
         if sides is not None:  # an alert can be on either direction of a flow: no port or direction from it
             host, peer, _ = sides

@@ -70,6 +70,33 @@ class Observations:
         self.props_of = props_of or {}
         self._edges: dict[EdgeKey, list[Any]] = {}
         self._nodes: dict[NodeKey, list[Any]] = {}
+        # While a line is open (:meth:`begin`), its facts wait here: a line that fails half-way
+        # is rejected whole and loads nothing (:meth:`discard`), one that succeeds lands whole (:meth:`commit`).
+        self._staged: list[tuple[Any, ...]] | None = None
+        # Distinct list values dropped by LIST_CAP, per property, since the last :meth:`take_capped`.
+        self.capped: dict[str, int] = {}
+
+    def begin(self) -> None:
+        """Open a line: facts are held until :meth:`commit` or :meth:`discard`."""
+        self._staged = []
+
+    def commit(self) -> int:
+        """Fold the open line's facts; returns how many there were."""
+        staged, self._staged = self._staged, None
+        if not staged:
+            return 0
+        for op in staged:
+            if op[0] == 0:
+                self._edge(*op[1:])
+            elif op[0] == 1:
+                self._node(*op[1:])
+            else:
+                self._node_once(*op[1:])
+        return len(staged)
+
+    def discard(self) -> None:
+        """Drop the open line's facts (the line is rejected)."""
+        self._staged = None
 
     @property
     def full(self) -> bool:
@@ -78,6 +105,12 @@ class Observations:
 
     def node(self, label: str, key: str, props: dict[str, Any] | None = None, ts: int | None = None) -> None:
         """Note a node with explicit properties (latest value wins) and, optionally, a time it was seen."""
+        if self._staged is not None:
+            self._staged.append((1, label, key, props, ts))
+            return
+        self._node(label, key, props, ts)
+
+    def _node(self, label: str, key: str, props: dict[str, Any] | None, ts: int | None) -> None:
         slot = self._nodes.get((label, key))
         if slot is None:
             self._nodes[(label, key)] = slot = [{}, ts, ts]
@@ -88,6 +121,12 @@ class Observations:
 
     def node_once(self, label: str, key: str, props: dict[str, Any]) -> None:
         """Note a node's properties unless the window already has them (cheap for per-line calls)."""
+        if self._staged is not None:
+            self._staged.append((2, label, key, props))
+            return
+        self._node_once(label, key, props)
+
+    def _node_once(self, label: str, key: str, props: dict[str, Any]) -> None:
         if (label, key) not in self._nodes:
             self._nodes[(label, key)] = [dict(props), None, None]
 
@@ -98,6 +137,14 @@ class Observations:
 
         List properties take a single value or a list of values; ``None`` values are ignored.
         """
+        if self._staged is not None:
+            self._staged.append((0, rel, src_label, src, dst_label, dst, ts, count, extra))
+            return
+        self._edge(rel, src_label, src, dst_label, dst, ts, count, extra)
+
+    def _edge(
+        self, rel: str, src_label: str, src: str, dst_label: str, dst: str, ts: int, count: int, extra: dict[str, Any]
+    ) -> None:
         slot = (rel, src_label, src, dst_label, dst)
         acc = self._edges.get(slot)
         if acc is None:
@@ -123,6 +170,8 @@ class Observations:
                 for item in value if isinstance(value, list) else (value,):
                     if len(seen) < LIST_CAP:
                         seen[item] = None
+                    elif item not in seen:
+                        self.capped[name] = self.capped.get(name, 0) + 1
 
     def flush(self) -> Iterator[Record]:
         """Emit the window: groups of endpoint nodes followed by their edges, then nodes without edges."""

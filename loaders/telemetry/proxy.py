@@ -20,22 +20,24 @@ URL ``https://host:port/`` with method ``CONNECT``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.telemetry.edges import Telemetry, connect_url, http_url
+from graphpivot.loaders.telemetry.edges import Telemetry, connect_url, http_url, line_reason
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
-from graphpivot.loaders.textio import read_lines
+from graphpivot.loaders.textio import loads_limited, read_lines
 
 from graphpivot.canonical import InvalidValue
-from graphpivot.model import Record, Reject
+from graphpivot.model import Record, Reject, Skipped
+from graphpivot.times import epoch_seconds
+
+MAX_COUNT = 1 << 53  # byte counts and statuses beyond this are not believable
 
 FORMATS = ("squid", "bluecoat", "csv", "jsonl")
 BLUECOAT_MAIN = (
@@ -111,51 +113,53 @@ def read_proxy(
     obs = Observations(max_pending=max_pending)
     tm = Telemetry(network, obs)
     for path in paths:
-        for item in _requests(path, fmt, columns or {}):
-            if isinstance(item, Request):
-                host = tm.host(item.client, always=True)
+        name = str(path)
+        parse = _parser(fmt, columns or {})
+        for item in read_lines(path):
+            if not isinstance(item, tuple):
+                yield item
+                continue
+            lineno, text = item
+            if not text.strip():
+                yield Skipped(name, "blank lines")
+                continue
+            tm.begin_line()
+            try:
+                request = parse(text)
+                if request is None:
+                    tm.end_line(False)
+                    yield Skipped(name, "header lines")
+                    continue
+                host = tm.host(request.client, always=True)
                 assert host is not None
                 tm.requested(
                     host,
-                    item.url,
-                    item.ts,
-                    method=item.method,
-                    status=item.status,
-                    bytes_out=item.bytes_out,
-                    bytes_in=item.bytes_in,
-                    user_agent=item.user_agent,
+                    request.url,
+                    request.ts,
+                    method=request.method,
+                    status=request.status,
+                    bytes_out=request.bytes_out,
+                    bytes_in=request.bytes_in,
+                    user_agent=request.user_agent,
                 )
-                if obs.full:
-                    yield from obs.flush()
+            except Exception as exc:  # the client, URL or any field: this line's reject, never the load's crash
+                tm.end_line(False)
+                yield Reject(name, lineno, line_reason(exc), text)
             else:
-                yield item
-        yield from tm.notes(f"{path} ({fmt})")
+                tm.end_line(True)
+            if obs.full:
+                yield from obs.flush()
+        yield from tm.file_done(name)
     yield from obs.flush()
 
 
-def _requests(path: Path, fmt: str, columns: Mapping[str, str]) -> Iterator[Request | Record]:
-    """Parsed requests and rejects of one file; a request whose URL is invalid is rejected here too."""
-    name = str(path)
-    parse: Callable[[str], Request | None]
+def _parser(fmt: str, columns: Mapping[str, str]) -> Callable[[str], Request | None]:
+    """The line parser of one file (Blue Coat and CSV keep header state per file)."""
     if fmt == "squid":
-        parse = _squid
-    elif fmt == "bluecoat":
-        parse = _Bluecoat().line
-    else:
-        parse = (_Csv(columns) if fmt == "csv" else _JsonLines(columns)).line
-    for item in read_lines(path):
-        if not isinstance(item, tuple):
-            yield item
-            continue
-        lineno, text = item
-        if not text.strip():
-            continue
-        try:
-            request = parse(text)
-            if request is not None:
-                yield request
-        except (ValueError, InvalidValue) as exc:
-            yield Reject(name, lineno, str(exc), text)
+        return _squid
+    if fmt == "bluecoat":
+        return _Bluecoat().line
+    return (_Csv(columns) if fmt == "csv" else _JsonLines(columns)).line
 
 
 # ------------------------------------------------------------------ Squid
@@ -170,9 +174,10 @@ def _squid(text: str) -> Request:
         )
     stamp, _elapsed, client, code, size, method, url = parts[:7]
     try:
-        ts = int(float(stamp))
-    except ValueError:
-        raise ValueError(f"not a Squid native access.log line: time {stamp!r} is not epoch seconds") from None
+        ts = epoch_seconds(float(stamp))
+    except (ValueError, InvalidValue) as exc:
+        reason = f"not a Squid native access.log line: time {stamp[:40]!r} is not epoch seconds ({exc})"
+        raise ValueError(reason) from None
     _, _, status = code.rpartition("/")
     return Request(
         ts,
@@ -308,10 +313,7 @@ class _Csv(_Mapped):
 
 class _JsonLines(_Mapped):
     def line(self, text: str) -> Request:
-        try:
-            record = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"invalid JSON: {exc}") from None
+        record = loads_limited(text)
         if not isinstance(record, dict):
             raise ValueError(f"expected a JSON object, found {type(record).__name__}")
         return self.request(lambda key: _dig(record, key), _keys(record))
@@ -345,34 +347,29 @@ def _blank(value: Any) -> Any:
 
 
 def _str(value: Any) -> str | None:
+    if isinstance(value, dict | list):
+        raise ValueError(f"expected a text value, found {type(value).__name__}")
     return None if value is None else str(value)
 
 
 def _int(value: Any, what: str) -> int | None:
     if value in (None, "", "-"):
         return None
-    if isinstance(value, bool):
-        raise ValueError(f"{what} should be a number, found {value!r}")
+    if isinstance(value, bool | float | dict | list):
+        raise ValueError(f"{what} should be a whole number, found {str(value)[:40]!r}")
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise ValueError(f"{what} should be a number, found {str(value)[:40]!r}") from None
+    if not 0 <= number <= MAX_COUNT:
+        raise ValueError(f"{what} out of range: {str(value)[:40]!r}")
+    return number
 
 
 def _time(value: Any) -> int:
     """Epoch seconds from epoch s/ms/us/ns numbers or ISO 8601 text (UTC when no offset is given)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        try:
-            number = float(text)
-        except ValueError:
-            try:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                raise ValueError(f"not a time: {text[:40]!r}") from None
-            return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
-    while number > 1e11:  # milliseconds, microseconds, nanoseconds
-        number /= 1000
-    return int(number)
+    if isinstance(value, str):
+        value = value.strip()
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    return epoch_seconds(value, scaled=True)

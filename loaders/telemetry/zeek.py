@@ -29,14 +29,22 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.telemetry.edges import Cert, Telemetry, cert_key_type, certificate_props, connect_url, http_url
+from graphpivot.loaders.telemetry.edges import (
+    Cert,
+    Telemetry,
+    cert_key_type,
+    certificate_props,
+    connect_url,
+    http_url,
+    line_reason,
+)
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.telemetry.zeek_certs import CertIndex
 from graphpivot.loaders.telemetry.zeek_format import Kind, LogSpec, rows, sniff
 
 from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
-from graphpivot.model import Note, Record, Reject
+from graphpivot.model import Record, Reject, Skipped
 
 T, N, S, L = Kind.TIME, Kind.INT, Kind.STR, Kind.STR_LIST
 
@@ -146,23 +154,21 @@ def read_zeek(paths: Iterable[Path], *, network: Network, max_pending: int = 100
     obs = Observations(max_pending=max_pending)
     zeek = ZeekMapper(Telemetry(network, obs), CertIndex())
     plan: list[tuple[Path, str, str]] = []
-    skipped: list[str] = []
     for path in paths:
         found = sniff(path, MARKS)
         kind, fmt = found.kind, found.fmt
         if fmt == "empty":
-            skipped.append(f"{path} (empty)")
+            yield Skipped(str(path), "empty files", 1, whole=False)
         elif found.problem is not None:
             bad = found.problem
             yield Reject(bad.file, bad.line, f"not a Zeek log, file skipped: {bad.reason}", bad.raw)
         elif fmt is None:
             yield Reject(str(path), 1, "not a Zeek log: no '#fields' header (TSV) and no JSON object on the first line")
         elif kind not in SPECS:
-            skipped.append(f"{path} ({kind or path.name.split('.', 1)[0]})")
+            yield Skipped(str(path), f"Zeek {kind or path.name.split('.', 1)[0]} logs (not modelled; files)", 1,
+                          whole=False)
         else:
             plan.append((path, kind, fmt))
-    if skipped:
-        yield Note(f"Zeek logs not modelled, skipped: {', '.join(skipped)}")
     plan.sort(key=lambda p: ORDER.get(p[1], 2))
     try:
         for path, kind, fmt in plan:
@@ -176,18 +182,23 @@ def _read_log(path: Path, kind: str, fmt: str, zeek: ZeekMapper) -> Iterator[Rec
     mapper: Callable[[tuple[Any, ...]], None] = getattr(zeek, kind)
     obs = zeek.tm.obs
     name = str(path)
+    tm = zeek.tm
     for item in rows(path, SPECS[kind], fmt):
         if type(item) is not tuple:
             yield item  # type: ignore[misc]
             continue
         lineno, values, raw = item
+        tm.begin_line()
         try:
             mapper(values)
-        except InvalidValue as exc:
-            yield Reject(name, lineno, str(exc), raw)
+        except Exception as exc:  # any per-line failure is this line's reject, never the load's crash
+            tm.end_line(False)
+            yield Reject(name, lineno, line_reason(exc), raw)
+        else:
+            tm.end_line(True)
         if obs.full:
             yield from obs.flush()
-    yield from zeek.tm.notes(f"{path} ({kind})")
+    yield from tm.file_done(name)
 
 
 class ZeekMapper:
@@ -329,6 +340,7 @@ class ZeekMapper:
         fuid, mime_type, analyzers, md5, sha1, sha256 = v
         if "x509" in (mime_type or "") or "X509" in (analyzers or ()):
             self.certs.add_hashes(fuid, sha256, sha1, md5)
+            self.tm.used()
         else:
             self.tm.skipped["files that are not certificates"] += 1
 

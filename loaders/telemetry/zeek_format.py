@@ -2,7 +2,7 @@
 
 A mapper asks for named fields with a :class:`Kind` each; both formats yield the
 same tuple of Python values for a line (``None`` for unset fields, lists for
-containers, epoch floats for times), so one mapper serves both and the two forms
+containers, integer epoch seconds for times), so one mapper serves both and the two forms
 of one log give the same graph. Header problems, lines with the wrong number of
 fields, bad JSON and values of the wrong type become rejects with a reason.
 """
@@ -10,24 +10,29 @@ fields, bad JSON and values of the wrong type become rejects with a reason.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.textio import read_lines
+from graphpivot.loaders.textio import loads_limited, read_lines
 
-from graphpivot.model import Progress, Reject
+from graphpivot.canonical import InvalidValue
+from graphpivot.model import Progress, Reject, Skipped
+from graphpivot.times import epoch_seconds
+
+# Integers beyond this are rejected (byte counts and ports that no engine could sum safely).
+MAX_INT = 1 << 53
 
 
 class Kind(Enum):
     """Field types as mappers want them."""
 
-    TIME = "time"  # epoch seconds (float); JSON may also give ISO 8601 text
+    TIME = "time"  # epoch seconds (int, see graphpivot.times); JSON may also give ISO 8601 text
     INT = "int"
     FLOAT = "float"
     BOOL = "bool"
@@ -49,6 +54,7 @@ class LogSpec:
 
 
 Row = tuple[int, tuple[Any, ...], str]
+Item = Row | Reject | Progress | Skipped
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 
@@ -101,7 +107,7 @@ def sniff(path: Path, kinds: dict[str, frozenset[str]]) -> Sniffed:
             continue
         if text.lstrip().startswith("{"):
             try:
-                record = json.loads(text)
+                record = loads_limited(text)
             except ValueError:
                 return Sniffed(_by_name(path, kinds), "json")
             if isinstance(record, dict):
@@ -141,15 +147,19 @@ def _flat_keys(record: dict[str, Any], prefix: str = "") -> list[str]:
 # ------------------------------------------------------------------ rows
 
 
-def rows(path: Path, spec: LogSpec, fmt: str) -> Iterator[Row | Reject | Progress]:
-    """Every line of ``path`` as ``(line number, values in spec order, raw line)``, or a reject."""
+def rows(path: Path, spec: LogSpec, fmt: str) -> Iterator[Item]:
+    """Every line of ``path`` as ``(line number, values in spec order, raw line)``, a reject or a skip.
+
+    Blank lines, ``#`` header lines and lines under a header that cannot be used
+    come out as :class:`Skipped` (one per line), so every line read is accounted for.
+    """
     if fmt == "json":
         yield from _json_rows(path, spec)
     else:
         yield from _tsv_rows(path, spec)
 
 
-def _json_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
+def _json_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
     name = str(path)
     for item in read_lines(path):
         if not isinstance(item, tuple):
@@ -157,18 +167,19 @@ def _json_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
             continue
         lineno, text = item
         if not text.strip():
+            yield Skipped(name, "blank lines")
             continue
         try:
-            record = json.loads(text)
+            record = loads_limited(text)
         except ValueError as exc:
-            yield Reject(name, lineno, f"invalid JSON: {exc}", text)
+            yield Reject(name, lineno, str(exc), text)
             continue
         if not isinstance(record, dict):
             yield Reject(name, lineno, f"expected a JSON object, found {type(record).__name__}", text)
             continue
         try:
             values = tuple(_json_value(record, field, kind) for field, kind in spec.fields)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             yield Reject(name, lineno, str(exc), text)
             continue
         missing = [f for f, v in zip(spec.names, values, strict=True) if v is None and f in spec.required]
@@ -195,12 +206,11 @@ def _json_value(record: dict[str, Any], field: str, kind: Kind) -> Any:
         return None
     ok = True
     if kind is Kind.TIME:
-        if isinstance(value, str):
-            return _iso_time(value, field)
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif kind is Kind.INT:
+        return _time(value, field)
+    if kind is Kind.INT:
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and not -MAX_INT <= value <= MAX_INT:
+            raise ValueError(f"field {field!r} out of range: {str(value)[:40]}")
     elif kind is Kind.FLOAT:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
@@ -217,11 +227,11 @@ def _json_value(record: dict[str, Any], field: str, kind: Kind) -> Any:
     return value
 
 
-def _iso_time(text: str, field: str) -> float:
+def _time(value: Any, field: str) -> int:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise ValueError(f"field {field!r}: not a time: {text[:40]!r}") from None
+        return epoch_seconds(value, what=f"field {field!r}")
+    except InvalidValue as exc:
+        raise ValueError(str(exc)) from None
 
 
 @dataclass
@@ -238,7 +248,7 @@ class _Header:
     required: Callable[[list[Any]], tuple[Any, ...]] | None = None
 
 
-def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
+def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
     name = str(path)
     head = _Header()
     for item in read_lines(path):
@@ -250,13 +260,18 @@ def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
             problem = _directive(head, text, spec)
             if problem:
                 yield Reject(name, lineno, problem + "; lines up to the next good #fields header skipped", text)
+            else:
+                yield Skipped(name, "header lines")
             continue
-        if not text:
+        if not text.strip():
+            yield Skipped(name, "blank lines")
             continue
         pick = head.pick
         if pick is None:
             if head.fields is None:
                 yield Reject(name, lineno, "data line before any #fields header (not a Zeek TSV log?)", text)
+            else:
+                yield Skipped(name, "lines under a #fields/#types header that cannot be used")
             continue
         parts = text.split(head.separator)
         if len(parts) != len(head.fields):  # type: ignore[arg-type]
@@ -274,7 +289,7 @@ def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Row | Reject | Progress]:
                 else conv(raw)
                 for raw, conv in zip(pick(parts), head.convert)  # noqa: B905 - pick may pad, convert sets the length
             ]
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             yield Reject(name, lineno, str(exc), text)
             continue
         if head.required is not None and None in head.required(values):
@@ -334,15 +349,24 @@ def _tsv_converter(field: str, kind: Kind, head: _Header) -> Callable[[str], Any
 
     def number(text: str) -> float:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise bad(text) from None
+        if not math.isfinite(value):
+            raise ValueError(f"field {field!r} is not a finite number: {text[:40]!r}")
+        return value
+
+    def time(text: str) -> int:
+        return _time(text, field)
 
     def integer(text: str) -> int:
         try:
-            return int(text)
+            value = int(text)
         except ValueError:
             raise bad(text) from None
+        if not -MAX_INT <= value <= MAX_INT:
+            raise ValueError(f"field {field!r} out of range: {text[:40]}")
+        return value
 
     def boolean(text: str) -> bool:
         if text not in ("T", "F"):
@@ -352,4 +376,4 @@ def _tsv_converter(field: str, kind: Kind, head: _Header) -> Callable[[str], Any
     def strings(text: str) -> list[str]:
         return [] if text == head.empty else [unescape(v) for v in text.split(head.set_separator)]
 
-    return {Kind.TIME: number, Kind.FLOAT: number, Kind.INT: integer, Kind.BOOL: boolean, Kind.STR_LIST: strings}[kind]
+    return {Kind.TIME: time, Kind.FLOAT: number, Kind.INT: integer, Kind.BOOL: boolean, Kind.STR_LIST: strings}[kind]

@@ -26,8 +26,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphSto
         return
     if neo4j_store is None:
         if os.environ.get("CI"):
-            pytest.fail("CI=true but GRAPHPIVOT_NEO4J_URI is not set")
-        pytest.skip("no Neo4j (set GRAPHPIVOT_NEO4J_URI)")
+            pytest.fail("CI=true but GRAPHPIVOT_TEST_NEO4J_URI is not set")
+        pytest.skip("no Neo4j (set GRAPHPIVOT_TEST_NEO4J_URI)")
     neo4j_store.clear()
     yield ["--engine", "neo4j"]
 

@@ -236,4 +236,4 @@ def test_summary_json_lists_skipped(store: GraphStore, tmp_path: Path) -> None:
     path.write_text("value,type\nacme-bad.example,domain\nabc,sha256_hash\n", encoding="utf-8")
     summary = load(store, read_csv_feed(path, "f", columns=FeedColumns.parse("value=value,type=type"),
                                         observed_at=T0), source="f")
-    assert json.loads(json.dumps(summary.as_dict()))["skipped"] == {"feed type sha256_hash": 1}
+    assert json.loads(json.dumps(summary.as_dict()))["skipped"] == {"feed type sha256_hash": 1, "header lines": 1}

@@ -132,8 +132,8 @@ def test_tsv_and_json_rows_are_the_same_values(tmp_path: Path) -> None:
         from_tsv
         == from_json
         == [
-            (1700000000.25, "10.0.0.5", "ex\tample.com", 1, ["a.example.com", "1.2.3.4"], True, None),
-            (1700000001.0, "10.0.0.5", None, None, [], False, None),
+            (1700000000, "10.0.0.5", "ex\tample.com", 1, ["a.example.com", "1.2.3.4"], True, None),
+            (1700000001, "10.0.0.5", None, None, [], False, None),
         ]
     )
 

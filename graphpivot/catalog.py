@@ -11,6 +11,7 @@ typed values through ``$params``.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from graphpivot import SHIPPED_ROOT
 from graphpivot import canonical as c
 from graphpivot.config import from_env
-from graphpivot.times import epoch_seconds
+from graphpivot.times import analyst_time
 
 # pivots and hunts answer an analyst; lookups fetch metadata other commands build on.
 QUERY_DIRS = ("pivots", "hunts", "lookups")
@@ -35,9 +36,10 @@ class QueryError(ValueError):
     """A stored query that cannot be found, parsed or given these parameters."""
 
 
-def parse_time(value: Any) -> int:
-    """Epoch seconds from an int, digits, or ISO 8601 text (UTC when no zone); see :mod:`graphpivot.times`."""
-    return epoch_seconds(value)
+def parse_time(value: Any, now: int | None = None) -> int:
+    """Epoch seconds from an int, digits, ISO 8601 text (UTC when no zone), or ``30d``/``12h``/``2w`` ago
+    (from ``now``, default the current time); see :mod:`graphpivot.times`."""
+    return analyst_time(value, int(time.time()) if now is None else now)
 
 
 def _host(value: str) -> str:

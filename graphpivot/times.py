@@ -100,3 +100,24 @@ def _in_range(stamp: float, what: str, shown: Any) -> int:
 
 def _p(what: str) -> str:
     return f"{what}: " if what else ""
+
+
+_DURATION = re.compile(r"\s*(\d+)\s*([smhdw])\s*", re.I)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> int:
+    """``90s``, ``30m``, ``12h``, ``7d``, ``2w`` (or bare seconds) as seconds."""
+    if text.strip().isdigit():
+        return int(text.strip())
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise InvalidValue(f"not a duration: {text!r} (use e.g. 30m, 12h, 7d, 2w)")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def analyst_time(value: Any, now: int) -> int:
+    """A time an analyst types: what :func:`epoch_seconds` reads, or ``30d`` / ``12h`` meaning that long ago."""
+    if isinstance(value, str) and _DURATION.fullmatch(value):
+        return now - duration_seconds(value)
+    return epoch_seconds(value)

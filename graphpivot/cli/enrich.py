@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import signal
 import sys
 import threading
@@ -31,12 +30,11 @@ from graphpivot.enrich.runner import EXIT_FAILED, Job, JobSummary, Limits
 from graphpivot.enrich.selection import BUILTIN
 from graphpivot.enrich.tls_enricher import TlsEnricher
 from graphpivot.maintenance import refresh
+from graphpivot.times import duration_seconds
 
 app = typer.Typer(
     help="Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active.", no_args_is_help=True
 )
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 Targets = Annotated[
     list[str] | None,
@@ -122,10 +120,10 @@ class TlsJobFlags(JobFlags):
 
 def parse_age(text: str) -> int:
     """``90``, ``30m``, ``12h``, ``7d``, ``2w`` to seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", text.lower())
-    if not match:
-        raise typer.BadParameter(f"not an age: {text!r} (use e.g. 30m, 12h, 7d)")
-    return int(match.group(1)) * _UNITS[match.group(2) or "s"]
+    try:
+        return duration_seconds(text)
+    except InvalidValue as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @dataclass

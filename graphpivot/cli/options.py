@@ -22,12 +22,9 @@ import typer
 from graphpivot.config import HUNT_DEFAULTS
 
 # ---------------------------------------------------------------- single options
-Since = Annotated[
-    str | None, typer.Option("--since", help="Only evidence at or after this time (ISO 8601, UTC if no zone; epoch).")
-]
-Until = Annotated[
-    str | None, typer.Option("--until", help="Only evidence at or before this time (ISO 8601, UTC if no zone; epoch).")
-]
+_TIME_FORMS = "ISO 8601 (UTC if no zone), epoch seconds, or 30d / 12h / 2w for that long ago"
+Since = Annotated[str | None, typer.Option("--since", help=f"Only evidence at or after this time: {_TIME_FORMS}.")]
+Until = Annotated[str | None, typer.Option("--until", help=f"Only evidence at or before this time: {_TIME_FORMS}.")]
 Explain = Annotated[bool, typer.Option("--explain", help="Print each query's Cypher and parameters to stderr.")]
 Browser = Annotated[bool, typer.Option("--browser", help="Print a Neo4j Browser link per finding.")]
 QueryTimeoutOption = Annotated[

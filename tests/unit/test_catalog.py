@@ -172,3 +172,13 @@ def test_search_looks_in_ids_titles_descriptions_tags_and_attack_ids() -> None:
     assert [q.id for q in CATALOG.search("T1587.001")] == ["shared-fingerprint"]
     assert "subdomains" in [q.id for q in CATALOG.search("DYNAMIC-DNS")]
     assert len(CATALOG.search(None)) == len(QUERIES)
+
+
+def test_parse_time_takes_relative_times_as_that_long_ago() -> None:
+    now = 1_800_000_000
+    assert parse_time("30d", now=now) == now - 30 * 86400
+    assert parse_time("12h", now=now) == now - 12 * 3600
+    assert parse_time("2W", now=now) == now - 2 * 604800
+    assert parse_time("2026-10-01", now=now) == 1790812800  # absolute times ignore now
+    with pytest.raises(ValueError, match="not a time"):
+        parse_time("30 days", now=now)

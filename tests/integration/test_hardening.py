@@ -20,8 +20,7 @@ from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.proxy import read_proxy
 from graphpivot.loaders.telemetry.zeek import read_zeek
-from support import load, rows
-from telemetry_support import nonzero_counts
+from support import load, nonzero_counts, rows
 from typer.testing import CliRunner
 
 from graphpivot.cli import app

@@ -12,13 +12,15 @@ from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.options import Browser, HuntFlags, option_block
 from graphpivot.config import HuntDefaults
-from graphpivot.hunt.exposure import Exposure
+from graphpivot.hunt.exposure import Exposure, parse_seed
 from graphpivot.hunt.model import ExposureError, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
 from graphpivot.hunt.triage import apply_marks, read_marks
 from graphpivot.hunt.vocabulary import Strength
 from graphpivot.output import FORMATS, render
+from graphpivot.presence import EXIT_EMPTY, EXIT_UNKNOWN_SEED, present
 from graphpivot.store import QueryTimeout
+from graphpivot.store.base import GraphStore
 
 TABLE_COLUMNS = [
     "strength", "confidence", "host", "indicator", "evidence", "first_seen", "last_seen", "path", "sources",
@@ -111,6 +113,7 @@ def exposure(
         except QueryTimeout as exc:
             fail(f"{runner.runs[-1].query_id}: {exc}; narrow it with --since/--until or raise --timeout", code=3)
         kept, hidden = apply_marks(result.findings, read_marks(store), int(time.time()))
+        silent = _why_nothing(store, list(seeds or [])) if seeds and not kept and not hidden else None
     findings = [f for f in kept if f.strength >= floor]
     if fmt in ("json", "ndjson"):
         render([f.as_dict() for f in findings], fmt)
@@ -127,3 +130,17 @@ def exposure(
     if browser:
         for finding in findings:
             err.print(f"{finding.host} -> {finding.indicator}: {finding_link(finding)}", markup=False, soft_wrap=True)
+    if silent is not None:
+        err.print(silent[0], markup=False)
+        raise typer.Exit(silent[1])
+
+
+def _why_nothing(store: GraphStore, seeds: list[str]) -> tuple[str, int]:
+    """Why explicit seeds gave no finding: not in the graph at all, or no host touched them."""
+    parsed = [parse_seed(s) for s in seeds]
+    missing = [key for kind, key in parsed if key not in present(store, (kind,), [key])]
+    if missing:
+        return (f"no findings: not in the graph: {', '.join(missing)} (no intel or telemetry names it; "
+                "for a URL, 'exposure' also checks its site once telemetry holds it)", EXIT_UNKNOWN_SEED)
+    return (f"no findings: {', '.join(k for _, k in parsed)} in the graph, but no internal host touched them "
+            "inside the window (see 'graphpivot pivot run' for its infrastructure)", EXIT_EMPTY)

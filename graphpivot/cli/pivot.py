@@ -14,6 +14,7 @@ from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root, parse_query
 from graphpivot.cli.context import err, fail, state
 from graphpivot.output import FORMATS, SafeConsole, markup_value, render
+from graphpivot.presence import explain_empty
 from graphpivot.querylint import WRITES, code_only, lint
 from graphpivot.store import QueryTimeout
 
@@ -141,12 +142,16 @@ def run(
             rows = store.read(cypher, params, timeout=timeout)
         except QueryTimeout as exc:
             fail(f"{query_id}: {exc}; narrow it (seeds, since/until, max_fanout) or raise --timeout", EXIT_TIMEOUT)
+        empty = explain_empty(store, query, params) if not rows else None
     render(rows, fmt, query.header.columns or None)
     if browser:
         try:
             typer.echo(f"Neo4j Browser: {browser_link(query.cypher_for('neo4j'), params)}", err=True)
         except ValueError as exc:
             err.print(f"no Neo4j Browser link: {exc}", markup=False)
+    if empty is not None:
+        err.print(f"{query_id}: {empty[0]}", markup=False)
+        raise typer.Exit(empty[1])
 
 
 @app.command("lint")

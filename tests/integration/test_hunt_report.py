@@ -80,3 +80,11 @@ def test_hunt_explain_and_errors(store: GraphStore, tmp_path: Path) -> None:
     explained = cli(store, "hunt", "--explain")
     assert explained.exit_code == 0, explained.stderr
     assert "// ws-c2-client on " in explained.stderr and "// params: " in explained.stderr
+
+
+def test_json_report_keeps_long_parameter_lists_short() -> None:
+    from graphpivot.hunt.report import PARAM_ITEMS_SHOWN, _short
+
+    many = [f"d{i}.example" for i in range(5000)]
+    assert _short(many) == {"first": many[:PARAM_ITEMS_SHOWN], "count": 5000}
+    assert _short(["a", "b"]) == ["a", "b"] and _short(3) == 3

@@ -75,7 +75,7 @@ def to_data(result: HuntResult) -> dict[str, Any]:
             "blind_spots": result.blind.as_dict(),
             "queries": [
                 {"id": r.query_id, "engine": r.engine, "rows": r.rows, "seconds": round(r.seconds, 4),
-                 "cypher": r.cypher, "params": {k: _short(v) for k, v in r.params.items()}}
+                 "cypher": r.cypher, "params": {k: short_param(v) for k, v in r.params.items()}}
                 for r in result.runs
             ],
         }
@@ -86,7 +86,7 @@ def to_data(result: HuntResult) -> dict[str, Any]:
 PARAM_ITEMS_SHOWN = 20  # a list parameter (every indicator of a chunk) is shown by its head and its size
 
 
-def _short(value: Any) -> Any:
+def short_param(value: Any) -> Any:
     """A parameter as the report keeps it: long lists cut to their first items plus a count."""
     if isinstance(value, list) and len(value) > PARAM_ITEMS_SHOWN:
         return {"first": value[:PARAM_ITEMS_SHOWN], "count": len(value)}

@@ -83,8 +83,8 @@ def test_hunt_explain_and_errors(store: GraphStore, tmp_path: Path) -> None:
 
 
 def test_json_report_keeps_long_parameter_lists_short() -> None:
-    from graphpivot.hunt.report import PARAM_ITEMS_SHOWN, _short
+    from graphpivot.hunt.report import PARAM_ITEMS_SHOWN, short_param
 
     many = [f"d{i}.example" for i in range(5000)]
-    assert _short(many) == {"first": many[:PARAM_ITEMS_SHOWN], "count": 5000}
-    assert _short(["a", "b"]) == ["a", "b"] and _short(3) == 3
+    assert short_param(many) == {"first": many[:PARAM_ITEMS_SHOWN], "count": 5000}
+    assert short_param(["a", "b"]) == ["a", "b"] and short_param(3) == 3

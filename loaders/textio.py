@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from graphpivot.model import Progress, Reject
+from graphpivot.model import Progress, Reject, Skipped
 
 GZIP_MAGIC = b"\x1f\x8b"
 PROGRESS_EVERY = 50_000
@@ -76,6 +76,16 @@ def read_lines(path: Path, *, progress_every: int = PROGRESS_EVERY) -> Iterator[
     except OSError as exc:
         yield Reject(name, None if lineno == 0 else lineno + 1, f"cannot read file: {exc.strerror or exc}", units=0)
     yield Progress(name, lineno)
+
+
+def content_lines(path: Path, *, progress_every: int = PROGRESS_EVERY) -> Iterator[Line | Reject | Progress | Skipped]:
+    """:func:`read_lines` with blank lines counted as skipped instead of handed on."""
+    name = str(path)
+    for item in read_lines(path, progress_every=progress_every):
+        if isinstance(item, tuple) and not item[1].strip():
+            yield Skipped(name, "blank lines")
+        else:
+            yield item
 
 
 def _text(raw: bytes) -> str | None:

@@ -35,7 +35,7 @@ file's :class:`~graphpivot.model.Loaded` and :class:`~graphpivot.model.Skipped` 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -44,7 +44,7 @@ from graphpivot.loaders.telemetry.observations import LIST_CAP, Observations
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_fingerprint, canonical_ip, canonical_url
 from graphpivot.canonical import url_host as _url_host
-from graphpivot.model import Loaded, Record, Skipped, entity
+from graphpivot.model import Loaded, Record, Reject, Skipped, entity
 
 Cert = tuple[str, str]  # (key, key_type)
 _CHAINED_QTYPES = frozenset({"A", "AAAA", "CNAME", "ANY", "*"})
@@ -415,6 +415,22 @@ class Telemetry:
     def used(self) -> None:
         """The open line was used although it states no fact of its own (e.g. a certificate hash to join)."""
         self._used = True
+
+    def one_line(
+        self, name: str, lineno: int, text: str, apply: Callable[[], Record | None], reason: Callable[[Exception], str]
+    ) -> Iterator[Record]:
+        """Apply one input line all or nothing: ``apply`` states its facts (or returns the record that says why
+        the line is skipped); any exception makes the line a reject with ``reason(exc)`` and drops its facts."""
+        self.begin_line()
+        try:
+            instead = apply()
+        except Exception as exc:  # any per-line failure is this line's reject, never the load's crash
+            self.end_line(False)
+            yield Reject(name, lineno, reason(exc), text)
+            return
+        self.end_line(instead is None)
+        if instead is not None:
+            yield instead
 
     def end_line(self, ok: bool) -> None:
         """Close the line: ``ok`` False (it was rejected) drops its facts; else it counts as loaded or skipped."""

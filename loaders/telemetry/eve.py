@@ -26,16 +26,17 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from graphpivot.loaders.telemetry.edges import Cert, Telemetry, certificate_props, http_url, line_reason
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
-from graphpivot.loaders.textio import loads_limited, read_lines
+from graphpivot.loaders.textio import content_lines, loads_limited
 
 from graphpivot.canonical import canonical_hash, canonical_ip
-from graphpivot.model import Record, Reject, Skipped
+from graphpivot.model import Record
 from graphpivot.times import epoch_seconds
 
 MAX_COUNT = 1 << 53  # byte counts beyond this are not believable (and could not be summed safely)
@@ -50,26 +51,20 @@ def read_eve(paths: Iterable[Path], *, network: Network, max_pending: int = 100_
     tm = eve.tm
     for path in paths:
         name = str(path)
-        for item in read_lines(path):
+        for item in content_lines(path):
             if not isinstance(item, tuple):
                 yield item
                 continue
             lineno, text = item
-            if not text.strip():
-                yield Skipped(name, "blank lines")
-                continue
-            tm.begin_line()
-            try:
-                eve.event(_event(text))
-            except Exception as exc:  # any per-line failure is this line's reject, never the load's crash
-                tm.end_line(False)
-                yield Reject(name, lineno, _reason(exc), text)
-            else:
-                tm.end_line(True)
+            yield from tm.one_line(name, lineno, text, partial(_apply_event, eve, text), _reason)
             if obs.full:
                 yield from obs.flush()
         yield from tm.file_done(name)
     yield from obs.flush()
+
+
+def _apply_event(eve: EveMapper, text: str) -> None:
+    eve.event(_event(text))
 
 
 def _event(text: str) -> dict[str, Any]:

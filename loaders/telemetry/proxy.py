@@ -25,16 +25,17 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from graphpivot.loaders.telemetry.edges import Telemetry, connect_url, http_url, line_reason
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
-from graphpivot.loaders.textio import loads_limited, read_lines
+from graphpivot.loaders.textio import content_lines, loads_limited
 
 from graphpivot.canonical import InvalidValue
-from graphpivot.model import Record, Reject, Skipped
+from graphpivot.model import Record, Skipped
 from graphpivot.times import epoch_seconds
 
 MAX_COUNT = 1 << 53  # byte counts and statuses beyond this are not believable
@@ -115,42 +116,37 @@ def read_proxy(
     for path in paths:
         name = str(path)
         parse = _parser(fmt, columns or {})
-        for item in read_lines(path):
+        for item in content_lines(path):
             if not isinstance(item, tuple):
                 yield item
                 continue
             lineno, text = item
-            if not text.strip():
-                yield Skipped(name, "blank lines")
-                continue
-            tm.begin_line()
-            try:
-                request = parse(text)
-                if request is None:
-                    tm.end_line(False)
-                    yield Skipped(name, "header lines")
-                    continue
-                host = tm.host(request.client, always=True)
-                assert host is not None
-                tm.requested(
-                    host,
-                    request.url,
-                    request.ts,
-                    method=request.method,
-                    status=request.status,
-                    bytes_out=request.bytes_out,
-                    bytes_in=request.bytes_in,
-                    user_agent=request.user_agent,
-                )
-            except Exception as exc:  # the client, URL or any field: this line's reject, never the load's crash
-                tm.end_line(False)
-                yield Reject(name, lineno, line_reason(exc), text)
-            else:
-                tm.end_line(True)
+            yield from tm.one_line(name, lineno, text, partial(_request, tm, parse, name, text), line_reason)
             if obs.full:
                 yield from obs.flush()
         yield from tm.file_done(name)
     yield from obs.flush()
+
+
+def _request(tm: Telemetry, parse: Callable[[str], Request | None], name: str, text: str) -> Record | None:
+    """One proxy line's request into the graph; header lines are skipped."""
+    request = parse(text)
+    if request is None:
+        return Skipped(name, "header lines")
+    host = tm.host(request.client, always=True)
+    if host is None:
+        raise ValueError(f"client {request.client!r} is not an address or host name")
+    tm.requested(
+        host,
+        request.url,
+        request.ts,
+        method=request.method,
+        status=request.status,
+        bytes_out=request.bytes_out,
+        bytes_in=request.bytes_in,
+        user_agent=request.user_agent,
+    )
+    return None
 
 
 def _parser(fmt: str, columns: Mapping[str, str]) -> Callable[[str], Request | None]:

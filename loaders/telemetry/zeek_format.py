@@ -19,7 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.textio import loads_limited, read_lines
+from graphpivot.loaders.textio import content_lines, loads_limited, read_lines
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.model import Progress, Reject, Skipped
@@ -161,14 +161,11 @@ def rows(path: Path, spec: LogSpec, fmt: str) -> Iterator[Item]:
 
 def _json_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
     name = str(path)
-    for item in read_lines(path):
+    for item in content_lines(path):
         if not isinstance(item, tuple):
             yield item
             continue
         lineno, text = item
-        if not text.strip():
-            yield Skipped(name, "blank lines")
-            continue
         try:
             record = loads_limited(text)
         except ValueError as exc:

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from graphpivot.config import Settings, from_env
+from graphpivot.reference.install import ensure_reference
 from graphpivot.store import GraphStore, StoreUnavailable, open_store
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,13 +41,21 @@ class State:
         return cls(settings)
 
     @contextmanager
-    def store(self) -> Iterator[GraphStore]:
-        """Open the configured store, or exit with a message saying how to fix it."""
+    def store(self, *, reference: bool = True) -> Iterator[GraphStore]:
+        """Open the configured store, or exit with a message saying how to fix it.
+
+        With ``reference`` (the default) reference data that is missing or older than this
+        installation's (noise list, web-service catalogue, warninglists) is installed first, and a
+        note on stderr says so: results never depend on whether ``db init`` ran.
+        """
         try:
             store = open_store(self.settings)
         except StoreUnavailable as exc:
             fail(str(exc))
         try:
+            if reference:
+                for note in ensure_reference(store):
+                    err.print(note, markup=False)
             yield store
         finally:
             store.close()

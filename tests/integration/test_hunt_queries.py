@@ -126,6 +126,8 @@ def build_world(seed: int = 7) -> World:
             props |= {"valid_from": T0 + 5 * DAY, "valid_until": T0 + 25 * DAY}
         if n % 5 == 1:
             props["context"] = ["category: suspicious"]
+        if n % 6 == 5:
+            props["to_ids"] = False  # MISP: context, not an indicator
         w.mentions.append((report, label, key, props))
     return w
 
@@ -444,7 +446,7 @@ class Answers:
                              "report_source": self.w.reports[report]["source"],
                              "report_tags": self.w.reports[report]["tags"], "valid_from": props.get("valid_from"),
                              "valid_until": props.get("valid_until"), "confidence": props["confidence"],
-                             "context": props.get("context"), "threats": threats})
+                             "context": props.get("context"), "to_ids": props.get("to_ids"), "threats": threats})
         return rows
 
 

@@ -41,6 +41,7 @@ CHECKED_ELSEWHERE: dict[str, str] = {
         "exposure-domain", "exposure-subdomain", "exposure-ip", "exposure-url", "exposure-url-host",
         "exposure-fingerprint", "indicator-intel", "ws-rare-service", "ws-first-seen", "ws-specific-url",
         "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time", "hosts-requested",
+        "exposure-certificate", "exposure-dns-answer", "exposure-server-fingerprint", "entity-lists", "prevalence",
     )
 }
 

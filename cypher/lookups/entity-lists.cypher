@@ -1,11 +1,11 @@
 // id: entity-lists
 // title: What the reference data says about entities - warninglists, noise, web service, degree
 // description: >
-//   One row per Domain, IP, Certificate, Fingerprint or Email among the keys: the warninglists
+//   One row per Domain or IP among the keys: the warninglists
 //   covering it (lists, list_meanings: MISP warninglists and local entries), its noise flag and
 //   reason, the web service operating it (domains only), its degree and (domains) registered
 //   domain. graphpivot exposure reads it to grade evidence, to pick expansion seeds and to tell a
-//   dedicated pivot attribute from a hub.
+//   dedicated pivot attribute from a hub (other attributes on the noise list are never crossed by expand).
 // attack: []
 // maturity: stable
 // params:
@@ -23,27 +23,6 @@ UNION ALL
 MATCH (n:IP)
 WHERE n.key IN $keys
 RETURN 'IP' AS kind, n.key AS key, n.lists AS lists, n.list_meanings AS list_meanings,
-       coalesce(n.noise, false) AS noise, n.noise_reason AS noise_reason, '' AS service, coalesce(n.degree, 0) AS degree,
-       '' AS registered_domain
-ORDER BY key
-UNION ALL
-MATCH (n:Certificate)
-WHERE n.key IN $keys
-RETURN 'Certificate' AS kind, n.key AS key, [] AS lists, [] AS list_meanings,
-       coalesce(n.noise, false) AS noise, n.noise_reason AS noise_reason, '' AS service, coalesce(n.degree, 0) AS degree,
-       '' AS registered_domain
-ORDER BY key
-UNION ALL
-MATCH (n:Fingerprint)
-WHERE n.key IN $keys
-RETURN 'Fingerprint' AS kind, n.key AS key, [] AS lists, [] AS list_meanings,
-       coalesce(n.noise, false) AS noise, n.noise_reason AS noise_reason, '' AS service, coalesce(n.degree, 0) AS degree,
-       '' AS registered_domain
-ORDER BY key
-UNION ALL
-MATCH (n:Email)
-WHERE n.key IN $keys
-RETURN 'Email' AS kind, n.key AS key, [] AS lists, [] AS list_meanings,
        coalesce(n.noise, false) AS noise, n.noise_reason AS noise_reason, '' AS service, coalesce(n.degree, 0) AS degree,
        '' AS registered_domain
 ORDER BY key

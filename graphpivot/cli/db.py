@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.context import fail, state
 from graphpivot.output import iso
 from graphpivot.reference.install import install_all, installed, stale
 from graphpivot.store import writers

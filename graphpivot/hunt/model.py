@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,19 @@ class Options:
     rare_hosts: int = 3
     rare_population: int = 20
     upload_bytes: int = 10_000_000
+    # Prevalence thresholds, relative to the active population (hosts with any telemetry in the window):
+    # rare = at most max(1, rare_share x population) hosts, capped at rare_hosts; common = at least
+    # common_share x population. Neither applies below rare_population active hosts.
+    rare_share: float = 0.05
+    common_share: float = 0.2
+    # An IP more domains than this resolve to is shared hosting: a flow to it alone says nothing.
+    shared_ip_degree: int = 20
+
+    def rare_limit(self, population: int) -> int:
+        return min(self.rare_hosts, max(1, int(self.rare_share * population)))
+
+    def common_limit(self, population: int) -> int:
+        return max(2, math.ceil(self.common_share * population))
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,14 @@ class Observation:
     degree: int = 0
     users: int = 0
     pivot: Pivot | None = None
+    # Filled in by the exposure run from the reference data and telemetry (entity-lists, prevalence).
+    lists: tuple[str, ...] = ()
+    meanings: frozenset[str] = frozenset()
+    noise: str = ""
+    prevalence: int | None = None  # distinct internal hosts that used the touched name/IP/fingerprint
+    site_prevalence: int | None = None  # ... any name of its registered domain
+    registered_domain: str = ""
+    hub_via: str = ""  # a listed or noise attribute the pivot crossed
 
     @classmethod
     def from_row(cls, hunt: str, row: dict[str, Any], **override: Any) -> Observation:
@@ -92,8 +114,6 @@ class Observation:
     def touched_kind(self) -> str:
         if self.rel == "USED_CLIENT":
             return "Fingerprint"
-        if self.rel == "CONNECTED_TO":
-            return "IP"
         if self.indicator_kind == "URL" and self.touched == self.indicator:
             return "URL"
         return _host_kind(self.touched)

@@ -249,7 +249,8 @@ def apply_lists(store: GraphStore, index: ListIndex | None = None) -> ApplyStats
                 cleared.append(key)
         for start in range(0, len(updates), _WRITE_CHUNK):
             store.write(
-                f"UNWIND $rows AS r MATCH (n:{label} {{key: r.key}}) SET n.lists = r.lists, n.list_meanings = r.meanings",
+                f"UNWIND $rows AS r MATCH (n:{label} {{key: r.key}}) "
+                "SET n.lists = r.lists, n.list_meanings = r.meanings",
                 {"rows": updates[start : start + _WRITE_CHUNK]},
             )
         for start in range(0, len(cleared), _WRITE_CHUNK):

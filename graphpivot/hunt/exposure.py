@@ -92,7 +92,8 @@ class Exposure:
 
     # ------------------------------------------------------------ indicators
     def load_intel(self, seeds: list[tuple[str, str]], *, all_indicators: bool) -> dict[tuple[str, str], Intel]:
-        """Intel for the seeds (unknown seeds get an open window) and, optionally, every flagged indicator."""
+        """Intel for the seeds (unknown seeds get an open window) and, optionally, every flagged indicator
+        and every value a report mentions (context: shown, weak, so nothing that touches intel is dropped)."""
         wanted = set(seeds)
         keys = sorted({key for _, key in seeds})
         rows = self.runner.run_chunked("indicator-intel", "indicators", keys, {"all_indicators": False})
@@ -101,7 +102,7 @@ class Exposure:
         intel = {
             slot: item
             for slot, item in intel_from_rows(rows).items()
-            if slot in wanted or (all_indicators and item.flagged)
+            if slot in wanted or (all_indicators and (item.flagged or item.reports))
         }
         for slot in seeds:
             item = intel.setdefault(slot, Intel(*slot))

@@ -50,37 +50,35 @@ def _share(users: int, population: int) -> str:
     return f"{users} of {population} active internal hosts ({100 * users / max(population, 1):.0f}%)"
 
 
-def grade(obs: Observation, intel: Intel, *, population: int, options: Options) -> Grade:
-    """Evidence kind, strength, confidence and the reasons for them, for one observation."""
+def _shared(obs: Observation, strength: Strength, options: Options, reasons: list[str]) -> Strength:
+    """Rule 1: evidence that crossed shared infrastructure."""
     evidence = obs.evidence
-    strength = EVIDENCE_STRENGTH[evidence]
-    reasons: list[str] = []
-    counted = population >= options.rare_population
-    users = obs.prevalence if obs.prevalence is not None else obs.users
-    # 1. shared infrastructure on the way
     if evidence == "infrastructure" and obs.pivot is not None:
         if obs.hub_via:
-            strength = Strength.WEAK
             reasons.append(f"reached through {obs.hub_via}: a hub, not a sibling")
-        elif obs.pivot.max_degree > DEDICATED_DEGREE:
-            strength = Strength.WEAK
+            return Strength.WEAK
+        if obs.pivot.max_degree > DEDICATED_DEGREE:
             reasons.append(f"reached through an attribute {obs.pivot.max_degree} domains share: a hub, not a sibling")
-        else:
-            reasons.append(f"reached through a dedicated attribute (degree {obs.pivot.max_degree} <= "
-                           f"{DEDICATED_DEGREE}, on no list)")
+            return Strength.WEAK
+        reasons.append(f"reached through a dedicated attribute (degree {obs.pivot.max_degree} <= "
+                       f"{DEDICATED_DEGREE}, on no list)")
     elif evidence == "dns-answer" and obs.degree > DEDICATED_DEGREE:
-        strength = Strength.WEAK
         reasons.append(f"{obs.degree} names resolve to the IP: the host may have asked for another tenant")
+        return Strength.WEAK
     elif evidence == "server-fingerprint" and obs.degree > DEDICATED_DEGREE:
-        strength = Strength.WEAK
         reasons.append(f"{obs.degree} servers show this fingerprint: a common TLS stack")
+        return Strength.WEAK
     elif evidence in ("exact-ip", "server-certificate") and obs.degree > options.shared_ip_degree:
-        strength = Strength.WEAK if evidence == "exact-ip" else strength.lowered()
         reasons.append(f"shared hosting: {obs.degree} domains resolve to {obs.touched}")
+        return Strength.WEAK if evidence == "exact-ip" else strength.lowered()
     elif evidence == "dns-answer":
         reasons.append("a DNS answer gave the host the address (no flow to it needed): weaker than a connection")
-    # 2. reference data on what the host touched
-    service_like = False
+    return strength
+
+
+def _reference(obs: Observation, strength: Strength, reasons: list[str]) -> tuple[str, Strength, bool]:
+    """Rule 2: web services, warninglists and noise on what the host touched; (evidence, strength, service-like)."""
+    evidence, service_like = obs.evidence, False
     if evidence in SITE_EVIDENCE and (obs.service or ABUSABLE_SERVICE in obs.meanings):
         service_like = True
         evidence, strength = "web-service", Strength.WEAK
@@ -95,42 +93,68 @@ def grade(obs: Observation, intel: Intel, *, population: int, options: Options) 
         reasons.append(f"{obs.touched} is on warninglist {_lists(obs)} (suspicious-context)")
     if obs.noise:
         reasons.append(f"{obs.touched} is on the noise list: {obs.noise}")
-    # 3. internal prevalence
-    if counted and strength > Strength.WEAK:
-        limit = options.common_limit(population)
-        site = obs.site_prevalence if evidence in ("subdomain", "url-host", "dns-answer") else None
-        if evidence in NAME_EVIDENCE and max(users, site or 0) >= limit:
-            strength = Strength.WEAK
-            which = users if users >= limit else site or 0
-            reasons.append(f"common: {_share(which, population)} used "
-                           f"{obs.touched if users >= limit else obs.registered_domain or obs.touched} "
-                           f"(>= {options.common_share:.0%}): the name or address alone is no evidence")
-        elif evidence == "client-fingerprint" and users >= limit:
-            strength = Strength.WEAK
-            reasons.append(f"common client: {_share(users, population)} share this fingerprint "
-                           f"(>= {options.common_share:.0%})")
-    # 4. intel context
+    return evidence, strength, service_like
+
+
+def _prevalence(obs: Observation, evidence: str, strength: Strength, users: int, population: int,
+                options: Options, reasons: list[str]) -> Strength:
+    """Rule 3: a name, address or client fingerprint a large share of the active hosts use is no evidence."""
+    if population < options.rare_population or strength == Strength.WEAK:
+        return strength
+    limit = options.common_limit(population)
+    site = obs.site_prevalence if evidence in ("subdomain", "url-host", "dns-answer") else None
+    if evidence in NAME_EVIDENCE and max(users, site or 0) >= limit:
+        which, what = (users, obs.touched) if users >= limit else (site or 0, obs.registered_domain or obs.touched)
+        reasons.append(f"common: {_share(which, population)} used {what} (>= {options.common_share:.0%}): "
+                       "the name or address alone is no evidence")
+        return Strength.WEAK
+    if evidence == "client-fingerprint" and users >= limit:
+        reasons.append(f"common client: {_share(users, population)} share this fingerprint "
+                       f"(>= {options.common_share:.0%})")
+        return Strength.WEAK
+    return strength
+
+
+def _context(obs: Observation, intel: Intel, strength: Strength, reasons: list[str]) -> Strength:
+    """Rule 4: context intel never makes a finding strong: exact matches weak, the rest at most low."""
+    before = strength
+    strength = Strength.WEAK if obs.evidence in EXACT_EVIDENCE else min(strength.lowered(), Strength.LOW)
+    why = "; ".join(intel.context_why[:2]) or (
+        "intel lists it as suspicious (a service or provider), not as malicious" if intel.suspicious
+        else "intel gives it as context, not as an indicator")
+    reasons.append(f"{why}: context never makes a finding strong" if strength < before else why)
+    return strength
+
+
+def _raised(obs: Observation, users: int, population: int, options: Options, context: bool,
+            reasons: list[str]) -> bool:
+    """Rule 5: rare use or a large upload raises a weak web-service finding on malicious intel."""
+    raised = []
+    rare = options.rare_limit(population)
+    if 0 < users <= rare and population >= options.rare_population:
+        raised.append(f"rare: {_share(users, population)} use it (<= {rare})")
+    if obs.bytes_out >= options.upload_bytes:
+        raised.append(f"large upload: {obs.bytes_out:,} bytes out")
+    if raised and not context:
+        reasons.extend(raised)
+        return True
+    if raised:
+        reasons.append(f"{'; '.join(raised)}, but the intel is context only: not raised")
+    return False
+
+
+def grade(obs: Observation, intel: Intel, *, population: int, options: Options) -> Grade:
+    """Evidence kind, strength, confidence and the reasons for them, for one observation."""
+    reasons: list[str] = []
+    users = obs.prevalence if obs.prevalence is not None else obs.users
+    strength = _shared(obs, EVIDENCE_STRENGTH[obs.evidence], options, reasons)
+    evidence, strength, service_like = _reference(obs, strength, reasons)
+    strength = _prevalence(obs, evidence, strength, users, population, options, reasons)
     context = intel.context or intel.suspicious
     if context:
-        before = strength
-        strength = Strength.WEAK if obs.evidence in EXACT_EVIDENCE else min(strength.lowered(), Strength.LOW)
-        why = "; ".join(intel.context_why[:2]) or (
-            "intel lists it as suspicious (a service or provider), not as malicious" if intel.suspicious
-            else "intel gives it as context, not as an indicator")
-        reasons.append(f"{why}: context never makes a finding strong" if strength < before else why)
-    # 5. rare use and uploads raise a weak web-service finding on malicious intel
-    if strength == Strength.WEAK and service_like:
-        raised = []
-        rare = options.rare_limit(population)
-        if 0 < users <= rare and counted:
-            raised.append(f"rare: {_share(users, population)} use it (<= {rare})")
-        if obs.bytes_out >= options.upload_bytes:
-            raised.append(f"large upload: {obs.bytes_out:,} bytes out")
-        if raised and not context:
-            strength = Strength.LOW
-            reasons.extend(raised)
-        elif raised:
-            reasons.append(f"{'; '.join(raised)}, but the intel is context only: not raised")
+        strength = _context(obs, intel, strength, reasons)
+    if strength == Strength.WEAK and service_like and _raised(obs, users, population, options, context, reasons):
+        strength = Strength.LOW
     confidence = BASE_CONFIDENCE[strength]
     degree = obs.pivot.max_degree if obs.pivot else obs.degree
     if degree > 1:

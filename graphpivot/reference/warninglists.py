@@ -14,8 +14,10 @@ graph, looks each up in the index (no node is created per list entry) and writes
 from __future__ import annotations
 
 import bisect
+import hashlib
 import ipaddress
 import os
+import pickle
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from platformdirs import user_cache_path
 
 from graphpivot.canonical import registered_domain
 from graphpivot.loaders.reference.warninglists import (
@@ -196,12 +200,40 @@ def build_index(rows: list[TableRow]) -> ListIndex:
     return index
 
 
+CACHE_ENV = "GRAPHPIVOT_CACHE_DIR"
+
+
+def _cache_file(version: str) -> Path:
+    """Where the built index of one version is kept between processes (the user cache folder)."""
+    root = Path(os.environ[CACHE_ENV]) if os.environ.get(CACHE_ENV) else user_cache_path("graphpivot")
+    digest = hashlib.sha256(version.encode()).hexdigest()[:16]
+    return root / f"warninglists-{digest}.pickle"
+
+
 @lru_cache(maxsize=2)
 def _cached(packaged: Path, override: Path | None, mtimes: tuple[float, ...]) -> ListIndex:
     del mtimes  # cache key only: an edited table is read again
     rows, rejects = merged_table(packaged, override)
+    version = f"pymispwarninglists {package_version()}, table {table_digest(rows)}"
+    cache = _cache_file(version)
+    try:
+        with cache.open("rb") as handle:
+            index = pickle.load(handle)  # written by this function for this exact version
+        if isinstance(index, ListIndex) and index.version == version:
+            index.rejects = rejects
+            return index
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass
     index = build_index(rows)
     index.rejects = rejects
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(cache)
+    except OSError:
+        pass  # no cache folder: build again next time
     return index
 
 

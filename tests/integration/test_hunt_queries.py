@@ -403,7 +403,8 @@ class Answers:
             if whole and registered_domain(domain) in registered:
                 found.add(("registered", str(registered_domain(domain)), host))
         by_ip = [(h, ip, p) for (h, ip), p in self.w.connected.items()]
-        by_ip += [(h, self.w.on_host[u][1], p) for (h, u), p in self.w.requested.items() if self.w.on_host[u][0] == "IP"]
+        by_ip += [(h, self.w.on_host[u][1], p) for (h, u), p in self.w.requested.items()
+                  if self.w.on_host[u][0] == "IP"]
         for host, ip, props in by_ip:
             if ip in ips and overlaps(props, since, until):
                 found.add(("ip", ip, host))

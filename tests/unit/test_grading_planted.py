@@ -46,9 +46,10 @@ def test_dedicated_ip_is_strong_and_a_hub_ip_weak() -> None:
 
 
 def test_siblings_rank_at_pivot_and_hub_reached_stay_weak() -> None:
-    sibling = obs("infrastructure", touched="sibling.example", pivot=Pivot("seed.example", 1, ("198.18.0.3",), ("IP",), 3))
-    through_hub = obs("infrastructure", touched="shop.example", pivot=Pivot("seed.example", 1, ("198.18.0.4",),
-                                                                             ("IP",), 40))
+    sibling = obs("infrastructure", touched="sibling.example",
+                  pivot=Pivot("seed.example", 1, ("198.18.0.3",), ("IP",), 3))
+    through_hub = obs("infrastructure", touched="shop.example",
+                      pivot=Pivot("seed.example", 1, ("198.18.0.4",), ("IP",), 40))
     through_list = obs("infrastructure", touched="other.example", hub_via="104.16.0.1 (on warninglist cloudflare)",
                        pivot=Pivot("seed.example", 1, ("104.16.0.1",), ("IP",), 2))
     assert strength(sibling) == Strength.PIVOT

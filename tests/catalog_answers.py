@@ -428,6 +428,7 @@ def expand(m: Model, p: dict[str, Any]) -> list[Row]:
         rows.append({
             "seed": seed, "kind": m.label[key], "key": key, "stage": nearest, "via": via,
             "via_kinds": [m.label[v] for v in via], "max_degree": max(m.deg(v) for v in via),
+            "min_degree": min(m.deg(v) for v in via) if nearest == 1 else max(m.deg(v) for v in via),
             "indicator": m.indicator(key),
         })
     return _limit(rows, p, "seed", "stage", "max_degree", "key")

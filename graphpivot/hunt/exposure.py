@@ -149,9 +149,10 @@ class Exposure:
                 tuple(row.get("via") or ()),
                 tuple(row.get("via_kinds") or ()),
                 int(row.get("max_degree") or 0),
+                int(row["min_degree"]) if row.get("min_degree") is not None else -1,
             )
             known = best[(kind, key)].get(pivot.seed)
-            if known is None or (pivot.stage, pivot.max_degree) < (known.stage, known.max_degree):
+            if known is None or (pivot.stage, pivot.best_degree) < (known.stage, known.best_degree):
                 best[(kind, key)][pivot.seed] = pivot
         crossed = self.facts({via for pivots in best.values() for p in pivots.values() for via in p.via})
         observations: list[Observation] = []
@@ -160,6 +161,8 @@ class Exposure:
             for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
                 for pivot in best[(kind, row["indicator"])].values():
                     hubs = [crossed[v].why(v) for v in pivot.via if v in crossed and crossed[v].listed]
+                    if len(hubs) < len(pivot.via) and pivot.stage == 1:
+                        hubs = []  # another tied route crosses no list: a sibling's route, not only a hub's
                     observations.append(
                         Observation.from_row(
                             hunt,

@@ -13,8 +13,9 @@ The rules, in the order they apply (docs/hunting.md says the same in prose):
    ``common_share`` of the active hosts share is weak; an exact URL still stands.
 4. Intel context (``to_ids`` false, an observable, a suspicious list): an exact match is weak,
    anything else loses a step and is at most low.
-5. A weak web-service finding on malicious intel is raised to low by rare internal use (at most
-   ``rare_limit`` hosts) or a large upload.
+5. A weak web-service finding on malicious intel about a catalogued web service (not a list-only
+   service) is raised to low by rare internal use (at most ``rare_limit`` hosts; not for another page
+   of an indicator URL's site) or a large upload.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def _shared(obs: Observation, strength: Strength, options: Options, reasons: lis
         if obs.hub_via:
             reasons.append(f"reached through {obs.hub_via}: a hub, not a sibling")
             return Strength.WEAK
-        if obs.pivot.max_degree > DEDICATED_DEGREE:
-            reasons.append(f"reached through an attribute {obs.pivot.max_degree} domains share: a hub, not a sibling")
+        if obs.pivot.best_degree > DEDICATED_DEGREE:
+            reasons.append(f"reached through an attribute {obs.pivot.best_degree} domains share: a hub, not a sibling")
             return Strength.WEAK
-        reasons.append(f"reached through a dedicated attribute (degree {obs.pivot.max_degree} <= "
+        reasons.append(f"reached through a dedicated attribute (degree {obs.pivot.best_degree} <= "
                        f"{DEDICATED_DEGREE}, on no list)")
     elif evidence == "dns-answer" and obs.degree > DEDICATED_DEGREE:
         reasons.append(f"{obs.degree} names resolve to the IP: the host may have asked for another tenant")
@@ -153,10 +154,16 @@ def grade(obs: Observation, intel: Intel, *, population: int, options: Options) 
     context = intel.context or intel.suspicious
     if context:
         strength = _context(obs, intel, strength, reasons)
-    if strength == Strength.WEAK and service_like and _raised(obs, users, population, options, context, reasons):
+    # Only a catalogued web service (its abuse known: C2, exfil, staging) is raised: a list only says anyone
+    # may use the site. Another page of an indicator URL's site is raised by an upload, not by rare use:
+    # the URL is what intel names.
+    raisable = service_like and bool(obs.service)
+    rare_counts = obs.evidence != "url-host"
+    if strength == Strength.WEAK and raisable and _raised(obs, users if rare_counts else 0, population, options,
+                                                          context, reasons):
         strength = Strength.LOW
     confidence = BASE_CONFIDENCE[strength]
-    degree = obs.pivot.max_degree if obs.pivot else obs.degree
+    degree = obs.pivot.best_degree if obs.pivot else obs.degree
     if degree > 1:
         confidence *= _degree_factor(degree)
         reasons.append(f"pivot degree {degree}: that many domains share it")

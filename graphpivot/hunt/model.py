@@ -53,6 +53,11 @@ class Pivot:
     via: tuple[str, ...]
     via_kinds: tuple[str, ...]
     max_degree: int
+    min_degree: int = -1  # the most dedicated tied route's degree (stage 1); -1: unknown, use max_degree
+
+    @property
+    def best_degree(self) -> int:
+        return self.max_degree if self.min_degree < 0 else self.min_degree
 
 
 @dataclass
@@ -195,6 +200,7 @@ class Finding:
                 "via": list(self.pivot.via),
                 "via_kinds": list(self.pivot.via_kinds),
                 "max_degree": self.pivot.max_degree,
+                "min_degree": self.pivot.best_degree,
             },
         }
 

@@ -5,7 +5,7 @@ forms are undone. ``# Reference: ...`` comments are kept as context on the
 ``MENTIONS`` edges of the indicators below them. Each file becomes a Report.
 
 A list under a folder named ``suspicious`` (maltrail's ``trails/static/suspicious/``:
-IP-lookup sites, dynamic DNS, ...) is marked so by its publisher: its Report is tagged
+IP-lookup sites, dynamic DNS, ...), or whose file name has the word, is marked so by its publisher: its Report is tagged
 ``suspicious`` (context, not malicious infrastructure) without ``--tag``. Lines that
 are file hashes, e-mail addresses or CIDR ranges are not domains: they are counted as
 skipped with their kind, not rejected as invalid names.
@@ -41,8 +41,9 @@ def not_a_host(value: str) -> str | None:
 
 
 def publisher_tags(path: Path) -> list[str]:
-    """Tags the publisher's layout gives a list: ``suspicious`` under a ``suspicious`` folder."""
-    return [SUSPICIOUS_FOLDER] if SUSPICIOUS_FOLDER in (p.lower() for p in path.parent.parts) else []
+    """Tags the publisher's naming gives a list: ``suspicious`` when a folder or the file name says so."""
+    words = {w for part in (*path.parent.parts, path.stem) for w in re.split(r"[^a-z]+", part.lower())}
+    return [SUSPICIOUS_FOLDER] if SUSPICIOUS_FOLDER in words else []
 
 
 def read_ioc_list(

@@ -39,16 +39,13 @@ def status(ctx: typer.Context) -> None:
     with state(ctx).store() as store:
         nodes, edges = store.counts()
         reference, outdated = installed(store), stale(store)
-    refs = Table(title="reference data")
-    for column in ("component", "version", "entries", "installed", "from", "state"):
-        refs.add_column(column)
+    out.print("reference data:", markup=False)
     for name, row in sorted(reference.items()):
-        refs.add_row(name, str(row["version"]), str(row["entries"]), iso(row["installed_at"]) or "",
-                     str(row["origin"] or ""), outdated.get(name, "current"))
+        out.print(f"  {name}: {row['version']}, {row['entries']} entries, installed {iso(row['installed_at'])} "
+                  f"from {row['origin']} ({outdated.get(name, 'current')})", markup=False)
     for name, why in sorted(outdated.items()):
         if name not in reference:
-            refs.add_row(name, "", "", "", "", why)
-    out.print(refs)
+            out.print(f"  {name}: {why}", markup=False)
     table = Table(title=f"{store.engine} at {store.location}")
     table.add_column("kind")
     table.add_column("name")

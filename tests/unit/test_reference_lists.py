@@ -8,8 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
-
 from graphpivot.loaders.reference.warninglists import TableRow, merged_table, network_span
+
 from graphpivot.reference import warninglists as wl
 from graphpivot.reference.warninglists import _Segments, build_index
 
@@ -42,7 +42,7 @@ def test_segments_agree_with_brute_force() -> None:
     for ident in range(200):
         prefix = rnd.randint(8, 32)
         base = rnd.getrandbits(32)
-        version, first, last = network_span(f"{ipaddress.IPv4Address(base)}/{prefix}")
+        _version, first, last = network_span(f"{ipaddress.IPv4Address(base)}/{prefix}")
         spans.append((first, last, ident % 7))
     seg = _Segments.build(spans)
     for _ in range(3000):

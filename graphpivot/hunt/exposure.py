@@ -43,6 +43,7 @@ from graphpivot.hunt.vocabulary import (
     KIND_HUNTS,
     REACHED_HUNTS,
     SEED_SOURCE,
+    SUSPICIOUS_CONTEXT,
 )
 from graphpivot.model import entity, indicator_node
 
@@ -62,7 +63,13 @@ class Facts:
 
     @property
     def listed(self) -> bool:
+        """On any list: as an attribute crossed by expand, a hub whatever its local degree."""
         return bool(self.lists or self.noise)
+
+    @property
+    def shared(self) -> bool:
+        """A service, popular name or shared front end: never an expansion seed (a cloud range still may be)."""
+        return bool(self.service or self.noise or self.meanings - {SUSPICIOUS_CONTEXT})
 
     def why(self, key: str) -> str:
         if self.lists:
@@ -128,9 +135,9 @@ class Exposure:
         """Observations of hosts touching what ``expand`` reached from Domain and IP indicators."""
         candidates = {key: kind for (kind, key), item in intel.items() if kind in REACHED_HUNTS and not item.context}
         seed_facts = self.facts(set(candidates))
-        # Seeds are indicators only: never context, a web service, a listed name or address, or noise.
-        seed_kind = {key: kind for key, kind in candidates.items()
-                     if not (seed_facts.get(key, Facts()).listed or seed_facts.get(key, Facts()).service)}
+        # Seeds are indicators only: never context, a web service, a popular or shared listed name or address,
+        # or noise. A dedicated address in a cloud range (suspicious-context) is still a seed.
+        seed_kind = {key: kind for key, kind in candidates.items() if not seed_facts.get(key, Facts()).shared}
         self.skipped_seeds = sorted(set(candidates) - set(seed_kind))
         params = {
             **self._time(),

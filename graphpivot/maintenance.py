@@ -1,9 +1,10 @@
-"""Jobs that run after loads: each attribute's degree (its pivot value) and the noise flags."""
+"""Jobs that run after loads: each attribute's degree (its pivot value), the noise flags and the warninglists."""
 
 from __future__ import annotations
 
 from graphpivot.catalog import cypher_root
 from graphpivot.reference.noise_flags import apply_noise, configured_rules
+from graphpivot.reference.warninglists import apply_lists
 from graphpivot.store.base import GraphStore
 
 
@@ -21,6 +22,7 @@ def refresh_degrees(store: GraphStore) -> None:
 
 
 def refresh(store: GraphStore) -> None:
-    """Everything derived after a load: degrees, then the configured noise list spread over new nodes."""
+    """Everything derived after a load: degrees, then the configured noise list and warninglists over new nodes."""
     refresh_degrees(store)
     apply_noise(store, configured_rules())
+    apply_lists(store)

@@ -137,6 +137,9 @@ class Domain(Entity):
     tld: str | None = None
     is_registered: bool | None = None
     txt: list[str] = []
+    # Warninglists (MISP and local) covering the name, and what they mean; set by graphpivot.reference.
+    lists: list[str] = []
+    list_meanings: list[str] = []
 
     @field_validator("key")
     @classmethod
@@ -158,6 +161,8 @@ class IP(Entity):
     label: ClassVar[str] = "IP"
     version: int | None = None
     is_global: bool | None = None
+    lists: list[str] = []
+    list_meanings: list[str] = []
 
     @field_validator("key")
     @classmethod
@@ -410,6 +415,25 @@ class Enrichment(Entity):
         return v.strip()
 
 
+class Reference(Entity):
+    """One piece of reference data installed in the graph (noise list, web-service catalogue, warninglists).
+
+    ``version`` says which content is installed (compared with the package's on every command that
+    opens the graph); ``entries`` how many rows or values it holds; ``installed_at`` when.
+    """
+
+    label: ClassVar[str] = "Reference"
+    version: str | None = None
+    entries: int | None = None
+    installed_at: int | None = None
+    origin: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _canonical(cls, v: str) -> str:
+        return v.strip().lower()
+
+
 ENTITIES: tuple[type[Entity], ...] = (
     Domain,
     IP,
@@ -425,6 +449,7 @@ ENTITIES: tuple[type[Entity], ...] = (
     Threat,
     Enrichment,
     Triage,
+    Reference,
 )
 ENTITY_BY_LABEL: dict[str, type[Entity]] = {e.label: e for e in ENTITIES}
 

@@ -41,6 +41,7 @@ CHECKED_ELSEWHERE: dict[str, str] = {
         "exposure-domain", "exposure-subdomain", "exposure-ip", "exposure-url", "exposure-url-host",
         "exposure-fingerprint", "indicator-intel", "ws-rare-service", "ws-first-seen", "ws-specific-url",
         "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time", "hosts-requested",
+        "exposure-certificate", "exposure-dns-answer", "exposure-server-fingerprint", "entity-lists", "prevalence",
     )
 }
 
@@ -427,6 +428,7 @@ def expand(m: Model, p: dict[str, Any]) -> list[Row]:
         rows.append({
             "seed": seed, "kind": m.label[key], "key": key, "stage": nearest, "via": via,
             "via_kinds": [m.label[v] for v in via], "max_degree": max(m.deg(v) for v in via),
+            "min_degree": min(m.deg(v) for v in via) if nearest == 1 else max(m.deg(v) for v in via),
             "indicator": m.indicator(key),
         })
     return _limit(rows, p, "seed", "stage", "max_degree", "key")

@@ -1,7 +1,8 @@
 // id: exposure-domain
 // title: Internal hosts that resolved or browsed an indicator domain exactly
 // description: >
-//   DNS (QUERIED) and HTTP (a requested URL whose Host header is the domain). users is how many
+//   DNS (QUERIED), HTTP (a requested URL whose Host header is the domain) and TLS sessions that named
+//   it (CONNECTED_TO the domain: the SNI of Zeek ssl.log or EVE tls). users is how many
 //   internal hosts resolved the domain; service names the web service that operates it, if any:
 //   a popular web-service domain alone is weak evidence, everyone uses it.
 // attack: [T1071.001, T1071.004, T1102]
@@ -37,3 +38,17 @@ WITH host, d, url, first_seen, last_seen, count, bytes_out, telemetry, service, 
 RETURN host, d.key AS indicator, 'Domain' AS indicator_kind, 'REQUESTED' AS rel, url, d.key AS touched, 0 AS hops,
        first_seen, last_seen, count, bytes_out, telemetry, service, 0 AS degree, users
 ORDER BY host, indicator, url
+UNION ALL
+MATCH (d:Domain)
+WHERE d.key IN $indicators
+MATCH (h:Host)-[c:CONNECTED_TO]->(d)
+WHERE c.last_seen >= $since AND c.first_seen <= $until
+WITH h.key AS host, d, c.first_seen AS first_seen, c.last_seen AS last_seen, c.count AS count,
+     coalesce(c.bytes_out, 0) AS bytes_out, c.sources AS telemetry
+OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
+WITH host, d, first_seen, last_seen, count, bytes_out, telemetry, coalesce(min(w.key), '') AS service
+OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
+WITH host, d, first_seen, last_seen, count, bytes_out, telemetry, service, count(DISTINCT other) AS users
+RETURN host, d.key AS indicator, 'Domain' AS indicator_kind, 'CONNECTED_TO' AS rel, '' AS url, d.key AS touched,
+       0 AS hops, first_seen, last_seen, count, bytes_out, telemetry, service, 0 AS degree, users
+ORDER BY host, indicator

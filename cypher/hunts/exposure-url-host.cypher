@@ -2,7 +2,8 @@
 // title: Internal hosts that reached the site of an indicator URL, but not the URL itself
 // description: >
 //   Intel often names a URL (a paste, a webhook, a payload path). A host that resolved its site,
-//   connected to its IP, or fetched another page there, may or may not have fetched the URL
+//   opened a TLS session naming it (SNI), connected to its IP, or fetched another page there,
+//   may or may not have fetched the URL
 //   (TLS hides paths from flow and DNS logs). When the site is a popular web service (service
 //   is set) this is the weakest evidence there is; otherwise the site may still be a
 //   compromised legitimate one. users is how many internal hosts reached the site.
@@ -68,3 +69,18 @@ WITH host, indicator, ip, url, first_seen, last_seen, count, bytes_out, telemetr
 RETURN host, indicator, 'URL' AS indicator_kind, 'REQUESTED' AS rel, url, ip.key AS touched, 0 AS hops,
        first_seen, last_seen, count, bytes_out, telemetry, '' AS service, coalesce(ip.degree, 0) AS degree, users
 ORDER BY host, indicator, url
+UNION ALL
+MATCH (u:URL)
+WHERE u.key IN $indicators
+MATCH (u)-[:ON_HOST]->(d:Domain)
+MATCH (h:Host)-[c:CONNECTED_TO]->(d)
+WHERE c.last_seen >= $since AND c.first_seen <= $until
+WITH h.key AS host, u.key AS indicator, d, c.first_seen AS first_seen, c.last_seen AS last_seen, c.count AS count,
+     coalesce(c.bytes_out, 0) AS bytes_out, c.sources AS telemetry
+OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
+WITH host, indicator, d, first_seen, last_seen, count, bytes_out, telemetry, coalesce(min(w.key), '') AS service
+OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
+WITH host, indicator, d, first_seen, last_seen, count, bytes_out, telemetry, service, count(DISTINCT other) AS users
+RETURN host, indicator, 'URL' AS indicator_kind, 'CONNECTED_TO' AS rel, '' AS url, d.key AS touched, 0 AS hops,
+       first_seen, last_seen, count, bytes_out, telemetry, service, 0 AS degree, users
+ORDER BY host, indicator

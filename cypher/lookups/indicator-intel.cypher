@@ -6,22 +6,26 @@
 //   ABOUT them). graphpivot exposure reads it to clip evidence to the window in which the
 //   intel holds and to tell malware lists from "suspicious"/service lists (a report tagged
 //   suspicious, or a mention with context "category: suspicious").
-//   With all_indicators every node flagged indicator = true is included.
+//   With all_indicators every node flagged indicator = true is included, and every node a report
+//   mentions (an observable intel only describes: exposure grades it as context). to_ids is the
+//   mention's own verdict (MISP to_ids, STIX: true for indicator pattern values, false for observables).
 // attack: []
 // maturity: stable
 // params:
 //   indicators: {type: "list[str]", default: [], description: canonical keys of indicators (any kind)}
 //   all_indicators: {type: bool, default: false, description: include every node flagged indicator = true}
-// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, valid_from, valid_until, confidence, context, threats]
+// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, valid_from, valid_until, confidence, context, to_ids, threats]
 MATCH (n)
 WHERE n.kind IN ['Domain', 'IP', 'URL', 'Certificate', 'Fingerprint', 'Email', 'ASN', 'Netblock', 'WebService']
-  AND ((n.indicator = true AND $all_indicators) OR n.key IN $indicators)
+  AND ($all_indicators OR n.key IN $indicators)
 OPTIONAL MATCH (r:Report)-[m:MENTIONS]->(n)
-WITH n, r, m.valid_from AS valid_from, m.valid_until AS valid_until, m.confidence AS confidence, m.context AS context
+WITH n, r, m.valid_from AS valid_from, m.valid_until AS valid_until, m.confidence AS confidence, m.context AS context,
+     m.to_ids AS to_ids
+WHERE n.key IN $indicators OR coalesce(n.indicator, false) OR r IS NOT NULL
 OPTIONAL MATCH (r)-[:ABOUT]->(t:Threat)
-WITH n, r, valid_from, valid_until, confidence, context, collect(DISTINCT t.key) AS report_threats
+WITH n, r, valid_from, valid_until, confidence, context, to_ids, collect(DISTINCT t.key) AS report_threats
 OPTIONAL MATCH (n)-[:ATTRIBUTED_TO]->(a:Threat)
-WITH n, r, valid_from, valid_until, confidence, context, report_threats, collect(DISTINCT a.key) AS own_threats
+WITH n, r, valid_from, valid_until, confidence, context, to_ids, report_threats, collect(DISTINCT a.key) AS own_threats
 RETURN n.kind AS kind,
        n.key AS key,
        coalesce(n.indicator, false) AS flagged,
@@ -33,5 +37,6 @@ RETURN n.kind AS kind,
        valid_until,
        confidence,
        context,
+       to_ids,
        report_threats + own_threats AS threats
 ORDER BY kind, key, report

@@ -12,7 +12,8 @@
 //   tolerance). One row per seed and reached domain or IP, at its nearest stage:
 //   via lists the attributes crossed on the way (all of them when several routes
 //   tie), max_degree is the highest degree among them; the lower, the stronger
-//   the link. Seeds themselves are never rows.
+//   the link; min_degree is the lowest (at stage 1: the most dedicated of the tied routes; at stage 2 it
+//   equals max_degree). Seeds themselves are never rows.
 // attack: [T1583, T1584]
 // maturity: stable
 // tags: [pivot, expand, hub-aware, time-aware]
@@ -24,7 +25,7 @@
 //   since: {type: time, default: 0, description: only links seen at or after this time}
 //   until: {type: time, default: 253402300799, description: only links seen at or before this time}
 //   limit: {type: int, default: 1000, description: at most this many rows}
-// columns: [seed, kind, key, stage, via, via_kinds, max_degree, indicator]
+// columns: [seed, kind, key, stage, via, via_kinds, max_degree, min_degree, indicator]
 // references:
 //   - https://attack.mitre.org/techniques/T1583/
 
@@ -154,6 +155,7 @@ WITH seed, key, kind, indicator,
      collect(CASE WHEN stage = 1 THEN via_key END) AS via1,
      collect(CASE WHEN stage = 1 THEN via_kind END) AS kinds1,
      max(CASE WHEN stage = 1 THEN via_degree END) AS degree1,
+     min(CASE WHEN stage = 1 THEN via_degree END) AS low1,
      collect(CASE WHEN stage = 2 THEN via_key END) AS via2,
      collect(CASE WHEN stage = 2 THEN via_kind END) AS kinds2,
      max(CASE WHEN stage = 2 THEN via_degree END) AS degree2
@@ -162,6 +164,7 @@ RETURN seed, kind, key,
        CASE nearest WHEN 1 THEN via1 ELSE via2 END AS via,
        CASE nearest WHEN 1 THEN kinds1 ELSE kinds2 END AS via_kinds,
        CASE nearest WHEN 1 THEN degree1 ELSE degree2 END AS max_degree,
+       CASE nearest WHEN 1 THEN low1 ELSE degree2 END AS min_degree,
        indicator
 ORDER BY seed, stage, max_degree, key
 LIMIT $limit

@@ -12,6 +12,7 @@ import typer
 
 from graphpivot.config import ConfigError, Settings, from_env
 from graphpivot.output import SafeConsole, markup_value
+from graphpivot.reference.install import ensure_reference
 from graphpivot.store import GraphStore, StoreUnavailable, open_store
 
 err = SafeConsole(stderr=True, soft_wrap=True)
@@ -43,11 +44,14 @@ class State:
         return cls(settings)
 
     @contextmanager
-    def store(self, *, existing: bool = False) -> Iterator[GraphStore]:
+    def store(self, *, existing: bool = False, reference: bool = True) -> Iterator[GraphStore]:
         """Open the configured store, or exit with a message saying how to fix it.
 
         ``existing``: a read command; an embedded database that does not exist is refused (a mistyped
         ``--db`` would otherwise be created empty and answer "nothing found").
+        With ``reference`` (the default) reference data that is missing or older than this
+        installation's (noise list, web-service catalogue, warninglists) is installed first, and a
+        note on stderr says so: results never depend on whether ``db init`` ran.
         """
         path = self.settings.db_path
         if existing and self.settings.resolved_engine == "ladybug" and not path.exists():
@@ -58,6 +62,9 @@ class State:
         except StoreUnavailable as exc:
             fail(str(exc))
         try:
+            if reference:
+                for note in ensure_reference(store):
+                    err.print(note, markup=False)
             yield store
         finally:
             store.close()

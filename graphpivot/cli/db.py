@@ -7,10 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from graphpivot.cli.context import err, fail, state
-from graphpivot.cli.load_intel import install_catalogue
-from graphpivot.output import SafeConsole
-from graphpivot.reference.noise_flags import configured_noise_file, install
+from graphpivot.cli.context import fail, state
+from graphpivot.output import SafeConsole, iso
+from graphpivot.reference.install import install_all, installed, stale
 from graphpivot.store import writers
 
 app = typer.Typer(help="Create, inspect and empty the graph.", no_args_is_help=True)
@@ -19,27 +18,33 @@ out = SafeConsole(soft_wrap=True)
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create constraints, indexes and tables, load the noise list and the web-service catalogue; idempotent."""
-    with state(ctx).store() as store:
+    """Create constraints, indexes and tables; (re)install the noise list, web-service catalogue and warninglists.
+
+    Idempotent. Every other command installs missing or outdated reference data by itself, so this is
+    never required; it reinstalls everything (after editing a list, say) and prints what it did.
+    """
+    with state(ctx).store(reference=False) as store:
         store.init_schema()
         out.print(f"schema ready on {store.engine} at {store.location}")
-        path = configured_noise_file()
-        rules, rejects = install(store, path)
-        out.print(f"noise list {path}: {rules} rules loaded" + (f", {len(rejects)} bad lines" if rejects else ""))
-        for reject in rejects:
-            err.print(f"rejected {reject}", markup=False)
-        summary = install_catalogue(store)
-        out.print(
-            f"web-service catalogue: {summary.nodes['WebService']} services, "
-            f"{summary.edges['OPERATED_BY']} OPERATED_BY links, {summary.rejected} rejected rows"
-        )
+        for done in install_all(store):
+            detail = f" ({done.detail})" if done.detail else ""
+            out.print(f"{done.component} {done.version}: {done.entries} entries from {done.origin}{detail}",
+                      markup=False)
 
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """Engine, location, and node and edge counts per label and type."""
+    """Engine, location, installed reference data and versions, and node and edge counts per label and type."""
     with state(ctx).store(existing=True) as store:
         nodes, edges = store.counts()
+        reference, outdated = installed(store), stale(store)
+    out.print("reference data:", markup=False)
+    for name, row in sorted(reference.items()):
+        out.print(f"  {name}: {row['version']}, {row['entries']} entries, installed {iso(row['installed_at'])} "
+                  f"from {row['origin']} ({outdated.get(name, 'current')})", markup=False)
+    for name, why in sorted(outdated.items()):
+        if name not in reference:
+            out.print(f"  {name}: {why}", markup=False)
     table = Table(title=f"{store.engine} at {store.location}")
     table.add_column("kind")
     table.add_column("name")
@@ -60,7 +65,7 @@ def clear(
     """Delete every node and edge (the schema stays)."""
     if not yes:
         fail("db clear deletes the whole graph; run it again with --yes")
-    with state(ctx).store() as store:
+    with state(ctx).store(reference=False) as store:
         store.clear()
         out.print(f"cleared {store.engine} at {store.location}")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,6 @@ from graphpivot.canonical import FINGERPRINT_TYPES
 from graphpivot.cli.context import fail, state
 from graphpivot.cli.loading import check_paths, load_files, run_load
 from graphpivot.cli.options import LoadFlags, Paths, option_block
-from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.loaders.intel.certfile import read_certificates
 from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
 from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
@@ -28,9 +26,9 @@ from graphpivot.loaders.intel.ioclist import read_ioc_list
 from graphpivot.loaders.intel.stix import read_stix
 from graphpivot.loaders.intel.zeek_intel import read_zeek_intel
 from graphpivot.loaders.reference.webservice_catalogue import read_web_services
-from graphpivot.model import Node, Record
-from graphpivot.reference.service_match import CATALOGUE_SOURCE, WebServiceIndex, link_existing
-from graphpivot.store.base import GraphStore
+from graphpivot.model import Record
+from graphpivot.reference.install import catalogue_index
+from graphpivot.reference.service_match import CATALOGUE_SOURCE, link_existing
 
 Source = Annotated[str, typer.Option("--source", help="Name of the intel source, recorded on every node and edge.")]
 Threat = Annotated[str | None, typer.Option(help="Threat (malware, actor, tool) every value in the files is about.")]
@@ -177,20 +175,3 @@ def webservices(
             store.init_schema()
             backfill = list(link_existing(store, catalogue_index(catalogue), now))
     run_load(state(ctx), CATALOGUE_SOURCE, itertools.chain(catalogue, backfill), flags, observed_at=now)
-
-
-def catalogue_index(records: Iterable[Record]) -> WebServiceIndex:
-    """The matching index of catalogue records (their WebService nodes)."""
-    index = WebServiceIndex()
-    for record in records:
-        if isinstance(record, Node) and record.label == "WebService":
-            index.add(record.key, record.props.get("domains", ()), record.props.get("url_prefixes", ()))
-    return index
-
-
-def install_catalogue(store: GraphStore, path: Path | None = None) -> LoadSummary:
-    """Load the catalogue into an open store and link what is already there (``db init``)."""
-    now = int(time.time())
-    catalogue = list(read_web_services(path, observed_at=now))
-    backfill = list(link_existing(store, catalogue_index(catalogue), now))
-    return Ingestor(store, CATALOGUE_SOURCE, observed_at=now).run(itertools.chain(catalogue, backfill))

@@ -24,7 +24,8 @@ CHANNEL_NAMES = {
     "tls": "TLS clients (USED_CLIENT)",
 }
 # Which channels can show a host touching each indicator kind.
-KIND_CHANNELS = {"Domain": ("dns", "http"), "IP": ("flow", "http"), "URL": ("http",), "Fingerprint": ("tls",)}
+KIND_CHANNELS = {"Domain": ("dns", "http"), "IP": ("flow", "http"), "URL": ("http",), "Fingerprint": ("tls",),
+                 "Certificate": ("flow",)}
 DEFAULT_BUCKET = 86400
 
 

@@ -19,6 +19,11 @@ def evidence_path(obs: Observation) -> list[str]:
         path += ["-SUBDOMAIN_OF->", "Domain:" + ".".join(labels[step:])]
     if obs.indicator_kind == "URL" and obs.touched != obs.indicator:
         path += ["<-ON_HOST-", f"URL:{obs.indicator}"]
+    elif obs.pivot is None and obs.touched != obs.indicator:
+        # A step from what the host touched to the indicator: the answer, certificate or fingerprint.
+        link = {"IP": "-RESOLVES_TO->", "Certificate": "-SERVES_CERT->", "Fingerprint": "-HAS_FINGERPRINT->"}
+        if obs.indicator_kind in link:
+            path += [link[obs.indicator_kind], f"{obs.indicator_kind}:{obs.indicator}"]
     if obs.pivot is not None:
         path += _pivot_steps(obs, obs.pivot)
     return path

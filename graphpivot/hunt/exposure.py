@@ -8,11 +8,15 @@ Here each row is graded and the rows are folded into one finding per
 1. *very strong*: the exact URL, or the client fingerprint of the malware;
 2. *strong*: the exact domain or IP;
 3. *medium*: a name under an indicator domain, or the site of an indicator URL;
-4. *low*: infrastructure reached from an indicator through a low-degree attribute
-   (``--expand``: shared IP at overlapping times, name server, certificate, ...);
-5. *weak*: a popular web-service domain alone, or a service/provider that intel
-   lists as "suspicious" rather than malicious (an IP-lookup service, a dynamic-DNS
-   provider). Rare internal use and large uploads raise it to *low*.
+4. *pivot*: infrastructure reached from an indicator through a dedicated attribute
+   (``--expand``: shared IP at overlapping times, name server, certificate, ...; degree
+   2-5 and on no list); through a hub or a listed attribute it stays *weak*;
+5. *low*: a weak web-service finding raised by rare internal use or a large upload;
+6. *weak*: a popular or abusable service, a name everyone uses, intel context.
+
+Before grading, every observation learns what the reference data says about what the
+host touched (warninglists, noise, web service: ``entity-lists``) and how many internal
+hosts used it in the window (``prevalence``); :mod:`graphpivot.hunt.grading` has the rules.
 
 Confidence (0..1) starts from the strength and drops with the pivot degree (how
 many domains share the IP or attribute crossed), with a stage-2 expansion, with
@@ -23,6 +27,7 @@ Evidence counts only inside the indicator's validity window (MENTIONS
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from graphpivot.canonical import InvalidValue
@@ -38,8 +43,38 @@ from graphpivot.hunt.vocabulary import (
     KIND_HUNTS,
     REACHED_HUNTS,
     SEED_SOURCE,
+    SUSPICIOUS_CONTEXT,
 )
 from graphpivot.model import entity, indicator_node
+
+FACT_KINDS = ("Domain", "IP", "Certificate", "Fingerprint", "Email")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the reference data says about one entity (an ``entity-lists`` row)."""
+
+    lists: tuple[str, ...] = ()
+    meanings: frozenset[str] = frozenset()
+    noise: str = ""
+    service: str = ""
+    degree: int = 0
+    registered_domain: str = ""
+
+    @property
+    def listed(self) -> bool:
+        """On any list: as an attribute crossed by expand, a hub whatever its local degree."""
+        return bool(self.lists or self.noise)
+
+    @property
+    def shared(self) -> bool:
+        """A service, popular name or shared front end: never an expansion seed (a cloud range still may be)."""
+        return bool(self.service or self.noise or self.meanings - {SUSPICIOUS_CONTEXT})
+
+    def why(self, key: str) -> str:
+        if self.lists:
+            return f"{key} (on warninglist {', '.join(self.lists)})"
+        return f"{key} (noise: {self.noise})"
 
 
 def parse_seed(text: str) -> tuple[str, str]:
@@ -60,10 +95,12 @@ class Exposure:
         self.runner = runner
         self.options = options or Options()
         self._population: int | None = None
+        self.skipped_seeds: list[str] = []
 
     # ------------------------------------------------------------ indicators
     def load_intel(self, seeds: list[tuple[str, str]], *, all_indicators: bool) -> dict[tuple[str, str], Intel]:
-        """Intel for the seeds (unknown seeds get an open window) and, optionally, every flagged indicator."""
+        """Intel for the seeds (unknown seeds get an open window) and, optionally, every flagged indicator
+        and every value a report mentions (context: shown, weak, so nothing that touches intel is dropped)."""
         wanted = set(seeds)
         keys = sorted({key for _, key in seeds})
         rows = self.runner.run_chunked("indicator-intel", "indicators", keys, {"all_indicators": False})
@@ -72,7 +109,7 @@ class Exposure:
         intel = {
             slot: item
             for slot, item in intel_from_rows(rows).items()
-            if slot in wanted or (all_indicators and item.flagged)
+            if slot in wanted or (all_indicators and (item.flagged or item.reports))
         }
         for slot in seeds:
             item = intel.setdefault(slot, Intel(*slot))
@@ -96,7 +133,12 @@ class Exposure:
 
     def expanded(self, intel: dict[tuple[str, str], Intel]) -> tuple[list[Observation], int]:
         """Observations of hosts touching what ``expand`` reached from Domain and IP indicators."""
-        seed_kind = {key: kind for (kind, key) in intel if kind in REACHED_HUNTS}
+        candidates = {key: kind for (kind, key), item in intel.items() if kind in REACHED_HUNTS and not item.context}
+        seed_facts = self.facts(set(candidates))
+        # Seeds are indicators only: never context, a web service, a popular or shared listed name or address,
+        # or noise. A dedicated address in a cloud range (suspicious-context) is still a seed.
+        seed_kind = {key: kind for key, kind in candidates.items() if not seed_facts.get(key, Facts()).shared}
+        self.skipped_seeds = sorted(set(candidates) - set(seed_kind))
         params = {
             **self._time(),
             "max_fanout": self.options.max_fanout,
@@ -114,15 +156,20 @@ class Exposure:
                 tuple(row.get("via") or ()),
                 tuple(row.get("via_kinds") or ()),
                 int(row.get("max_degree") or 0),
+                int(row["min_degree"]) if row.get("min_degree") is not None else -1,
             )
             known = best[(kind, key)].get(pivot.seed)
-            if known is None or (pivot.stage, pivot.max_degree) < (known.stage, known.max_degree):
+            if known is None or (pivot.stage, pivot.best_degree) < (known.stage, known.best_degree):
                 best[(kind, key)][pivot.seed] = pivot
+        crossed = self.facts({via for pivots in best.values() for p in pivots.values() for via in p.via})
         observations: list[Observation] = []
         for kind, hunt in REACHED_HUNTS.items():
             keys = sorted(key for (k, key) in best if k == kind)
             for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
                 for pivot in best[(kind, row["indicator"])].values():
+                    hubs = [crossed[v].why(v) for v in pivot.via if v in crossed and crossed[v].listed]
+                    if len(hubs) < len(pivot.via) and pivot.stage == 1:
+                        hubs = []  # another tied route crosses no list: a sibling's route, not only a hub's
                     observations.append(
                         Observation.from_row(
                             hunt,
@@ -131,9 +178,63 @@ class Exposure:
                             indicator_kind=seed_kind[pivot.seed],
                             evidence="infrastructure",
                             pivot=pivot,
+                            hub_via=", ".join(hubs),
                         )
                     )
         return observations, len(best)
+
+    def facts(self, keys: set[str]) -> dict[str, Facts]:
+        """Reference data about these keys (any kind)."""
+        out: dict[str, Facts] = {}
+        for row in self.runner.run_chunked("entity-lists", "keys", sorted(keys), {}):
+            out[str(row["key"])] = Facts(
+                tuple(row.get("lists") or ()),
+                frozenset(row.get("list_meanings") or ()),
+                str(row["noise_reason"] or "noise") if row.get("noise") else "",
+                str(row.get("service") or ""),
+                int(row.get("degree") or 0),
+                str(row.get("registered_domain") or ""),
+            )
+        return out
+
+    def prevalence(self, scopes: dict[str, set[str]]) -> dict[tuple[str, str], int]:
+        """Distinct internal hosts per (scope, key) in the window: scopes domains, registered, ips, fingerprints."""
+        hosts: dict[tuple[str, str], set[str]] = defaultdict(set)
+        empty: dict[str, Any] = {"domains": [], "registered": [], "ips": [], "fingerprints": []}
+        for param, keys in scopes.items():
+            for row in self.runner.run_chunked("prevalence", param, sorted(keys), {**empty, **self._time()}):
+                hosts[(str(row["scope"]), str(row["key"]))].add(str(row["host"]))
+        return {slot: len(users) for slot, users in hosts.items()}
+
+    def annotate(self, observations: list[Observation]) -> None:
+        """Give each observation the reference data and the internal prevalence of what the host touched."""
+        if not observations:
+            return
+        facts = self.facts({o.touched for o in observations})
+        scopes: dict[str, set[str]] = {"domains": set(), "registered": set(), "ips": set(), "fingerprints": set()}
+        for obs in observations:
+            kind = obs.touched_kind
+            if kind == "Domain":
+                scopes["domains"].add(obs.touched)
+                rd = facts.get(obs.touched, Facts()).registered_domain
+                if rd:
+                    scopes["registered"].add(rd)
+            elif kind == "IP":
+                scopes["ips"].add(obs.touched)
+            elif kind == "Fingerprint" and obs.rel == "USED_CLIENT":
+                scopes["fingerprints"].add(obs.touched)
+        counts = self.prevalence(scopes)
+        scope_of = {"Domain": "domain", "IP": "ip", "Fingerprint": "fingerprint"}
+        for obs in observations:
+            fact = facts.get(obs.touched, Facts())
+            obs.lists, obs.meanings, obs.noise = fact.lists, fact.meanings, fact.noise
+            obs.registered_domain = fact.registered_domain
+            obs.service = obs.service or fact.service
+            scope = scope_of.get(obs.touched_kind)
+            if scope is not None and (scope != "fingerprint" or obs.rel == "USED_CLIENT"):
+                obs.prevalence = counts.get((scope, obs.touched), 0)
+            if fact.registered_domain:
+                obs.site_prevalence = counts.get(("registered", fact.registered_domain), 0)
 
     def population(self) -> int:
         """Internal hosts with any telemetry in the window (the base for 'rare')."""
@@ -158,6 +259,7 @@ class Exposure:
         if self.options.expand:
             more, reached = self.expanded(intel)
             observations += more
+        self.annotate(observations)
         findings, outside = self.fold(observations, intel)
         return ExposureResult(findings, intel, unchecked, outside, reached)
 
@@ -165,10 +267,7 @@ class Exposure:
         """Grade each observation inside its window; one finding per (host, indicator)."""
         graded: dict[tuple[str, str, str], list[tuple[Grade, Observation]]] = defaultdict(list)
         outside = 0
-        needs_population = any(
-            o.service or intel[(o.indicator_kind, o.indicator)].suspicious for o in observations
-        )
-        population = self.population() if needs_population else 0
+        population = self.population() if observations else 0
         for obs in observations:
             item = intel[(obs.indicator_kind, obs.indicator)]
             if not item.overlaps(obs.first_seen, obs.last_seen):

@@ -1,4 +1,13 @@
-"""What intel says about each indicator: reports, validity window, threats, and whether it is only 'suspicious'."""
+"""What intel says about each indicator: reports, validity window, threats, and whether it is only context.
+
+Intel *context* is what intel says about a value without calling it an indicator: a MISP
+attribute with ``to_ids = false`` (a URL object's host and domain among them), a STIX
+observable no indicator pattern names, a value a report mentions whose node is not flagged
+``indicator``, and lists their publisher marks as *suspicious* rather than malicious
+(maltrail's ``suspicious/`` folder, ``--tag suspicious``, a mention with
+``category: suspicious``). Context informs the grade and the report; it never makes a
+finding strong on its own and never seeds an expansion.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +33,8 @@ class Intel:
     confidence: int | None = None
     suspicious: bool = False
     flagged: bool = False
+    context: bool = False
+    context_why: list[str] = field(default_factory=list)
 
     def overlaps(self, first: int, last: int) -> bool:
         """Whether ``first..last`` meets the window in which the intel holds."""
@@ -44,10 +55,13 @@ def intel_from_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Int
     The window is the hull of the mentions' windows; a mention without ``valid_from``
     (or ``valid_until``) leaves that side open. An indicator is *suspicious* when every
     report that mentions it says so; one malware list is enough to make it malicious.
+    It is *context* when no mention calls it an indicator (each is suspicious, ``to_ids``
+    false, or the node is not flagged); one indicator mention is enough.
     """
     intel: dict[tuple[str, str], Intel] = {}
     opened: dict[tuple[str, str], set[str]] = defaultdict(set)
     verdicts: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    contexts: dict[tuple[str, str], list[str | None]] = defaultdict(list)
     for row in rows:
         slot = (row["kind"], row["key"])
         item = intel.setdefault(slot, Intel(row["kind"], row["key"]))
@@ -63,9 +77,21 @@ def intel_from_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Int
             item.confidence = max(item.confidence or 0, int(row["confidence"]))
         _widen(item, opened[slot], row.get("valid_from"), row.get("valid_until"))
         markers = {str(m).strip().lower() for m in [*(row.get("report_tags") or []), *(row.get("context") or [])]}
-        verdicts[slot].append(bool(markers & SUSPICIOUS_MARKERS))
+        suspicious = bool(markers & SUSPICIOUS_MARKERS)
+        verdicts[slot].append(suspicious)
+        if suspicious:
+            contexts[slot].append(f"{row['report']} lists it as suspicious (a service or provider), not malicious")
+        elif row.get("to_ids") is False:
+            contexts[slot].append(f"{row['report']} mentions it as context (to_ids false / an observable)")
+        elif not row.get("flagged"):
+            contexts[slot].append(f"{row['report']} mentions it without calling it an indicator")
+        else:
+            contexts[slot].append(None)
     for slot, item in intel.items():
         item.suspicious = bool(verdicts[slot]) and all(verdicts[slot])
+        whys = contexts[slot]
+        item.context = bool(whys) and all(why is not None for why in whys)
+        item.context_why = sorted({why for why in whys if why}) if item.context else []
     return intel
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,19 @@ class Options:
     rare_hosts: int = HUNT_DEFAULTS.rare_hosts
     rare_population: int = HUNT_DEFAULTS.rare_population
     upload_bytes: int = HUNT_DEFAULTS.upload_bytes
+    # Prevalence thresholds, relative to the active population (hosts with any telemetry in the window):
+    # rare = at most max(1, rare_share x population) hosts, capped at rare_hosts; common = at least
+    # common_share x population. Neither applies below rare_population active hosts.
+    rare_share: float = 0.05
+    common_share: float = 0.2
+    # An IP more domains than this resolve to is shared hosting: a flow to it alone says nothing.
+    shared_ip_degree: int = 20
+
+    def rare_limit(self, population: int) -> int:
+        return min(self.rare_hosts, max(1, int(self.rare_share * population)))
+
+    def common_limit(self, population: int) -> int:
+        return max(2, math.ceil(self.common_share * population))
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,11 @@ class Pivot:
     via: tuple[str, ...]
     via_kinds: tuple[str, ...]
     max_degree: int
+    min_degree: int = -1  # the most dedicated tied route's degree (stage 1); -1: unknown, use max_degree
+
+    @property
+    def best_degree(self) -> int:
+        return self.max_degree if self.min_degree < 0 else self.min_degree
 
 
 @dataclass
@@ -64,6 +83,14 @@ class Observation:
     degree: int = 0
     users: int = 0
     pivot: Pivot | None = None
+    # Filled in by the exposure run from the reference data and telemetry (entity-lists, prevalence).
+    lists: tuple[str, ...] = ()
+    meanings: frozenset[str] = frozenset()
+    noise: str = ""
+    prevalence: int | None = None  # distinct internal hosts that used the touched name/IP/fingerprint
+    site_prevalence: int | None = None  # ... any name of its registered domain
+    registered_domain: str = ""
+    hub_via: str = ""  # a listed or noise attribute the pivot crossed
 
     @classmethod
     def from_row(cls, hunt: str, row: dict[str, Any], **override: Any) -> Observation:
@@ -93,8 +120,6 @@ class Observation:
     def touched_kind(self) -> str:
         if self.rel == "USED_CLIENT":
             return "Fingerprint"
-        if self.rel == "CONNECTED_TO":
-            return "IP"
         if self.indicator_kind == "URL" and self.touched == self.indicator:
             return "URL"
         return _host_kind(self.touched)
@@ -176,6 +201,7 @@ class Finding:
                 "via": list(self.pivot.via),
                 "via_kinds": list(self.pivot.via_kinds),
                 "max_degree": self.pivot.max_degree,
+                "min_degree": self.pivot.best_degree,
             },
         }
 

@@ -8,13 +8,20 @@ from graphpivot.canonical import FINGERPRINT_TYPES
 
 
 class Strength(IntEnum):
-    """How directly the evidence ties the host to the indicator."""
+    """How directly the evidence ties the host to the indicator, in the order an analyst reads the words.
+
+    ``weak`` a popular or abusable service, context-only intel, a hub; ``low`` a weak web-service finding
+    raised by rare use or a large upload; ``pivot`` infrastructure reached through a dedicated attribute;
+    ``medium`` a name under an indicator or the site of an indicator URL; ``strong`` the exact domain, IP or
+    server certificate; ``very strong`` the exact URL or the client fingerprint.
+    """
 
     WEAK = 1
     LOW = 2
-    MEDIUM = 3
-    STRONG = 4
-    VERY_STRONG = 5
+    PIVOT = 3
+    MEDIUM = 4
+    STRONG = 5
+    VERY_STRONG = 6
 
     @property
     def label(self) -> str:
@@ -22,7 +29,7 @@ class Strength(IntEnum):
 
     @classmethod
     def parse(cls, text: str) -> Strength:
-        """``weak``, ``low``, ``medium``, ``strong`` or ``very strong`` (also ``very-strong``)."""
+        """``weak``, ``low``, ``pivot``, ``medium``, ``strong`` or ``very strong`` (also ``very-strong``)."""
         name = text.strip().upper().replace("-", "_").replace(" ", "_")
         try:
             return cls[name]
@@ -30,15 +37,26 @@ class Strength(IntEnum):
             choices = ", ".join(s.label for s in cls)
             raise ValueError(f"unknown strength {text!r}; choose one of {choices}") from None
 
+    def lowered(self) -> Strength:
+        """One step down, skipping ``pivot`` (a rank only expansion gives): medium goes to low, low to weak."""
+        return {
+            Strength.VERY_STRONG: Strength.STRONG,
+            Strength.STRONG: Strength.MEDIUM,
+            Strength.MEDIUM: Strength.LOW,
+        }.get(self, Strength.WEAK)
+
 
 EVIDENCE_STRENGTH: dict[str, Strength] = {
     "exact-url": Strength.VERY_STRONG,
     "client-fingerprint": Strength.VERY_STRONG,
     "exact-domain": Strength.STRONG,
     "exact-ip": Strength.STRONG,
+    "server-certificate": Strength.STRONG,
     "subdomain": Strength.MEDIUM,
     "url-host": Strength.MEDIUM,
-    "infrastructure": Strength.LOW,
+    "dns-answer": Strength.MEDIUM,
+    "server-fingerprint": Strength.MEDIUM,
+    "infrastructure": Strength.PIVOT,
     "web-service": Strength.WEAK,
 }
 # Which evidence each stored hunt yields, and which hunts check which indicator kind.
@@ -49,25 +67,42 @@ HUNT_EVIDENCE = {
     "exposure-ip": "exact-ip",
     "exposure-subdomain": "subdomain",
     "exposure-url-host": "url-host",
+    "exposure-certificate": "server-certificate",
+    "exposure-dns-answer": "dns-answer",
+    "exposure-server-fingerprint": "server-fingerprint",
 }
 KIND_HUNTS: dict[str, tuple[str, ...]] = {
     "URL": ("exposure-url", "exposure-url-host"),
-    "Fingerprint": ("exposure-fingerprint",),
+    "Fingerprint": ("exposure-fingerprint", "exposure-server-fingerprint"),
     "Domain": ("exposure-domain", "exposure-subdomain"),
-    "IP": ("exposure-ip",),
+    "IP": ("exposure-ip", "exposure-dns-answer"),
+    "Certificate": ("exposure-certificate",),
 }
 REACHED_HUNTS = {"Domain": "exposure-domain", "IP": "exposure-ip"}
 EXPAND_QUERY = "expand"
 EXPAND_LIMIT = 100_000  # rows per chunk of seeds: expansion is hub-capped, so this only guards runaway graphs
 # Evidence about a site (not a URL or a client): a web-service site makes it the weakest kind.
-SITE_EVIDENCE = frozenset({"exact-domain", "exact-ip", "subdomain", "url-host", "infrastructure"})
+SITE_EVIDENCE = frozenset({"exact-domain", "exact-ip", "subdomain", "url-host", "infrastructure", "dns-answer"})
+# Evidence that rests on a name or an address alone: popularity lists and high internal prevalence lower it.
+NAME_EVIDENCE = SITE_EVIDENCE | {"server-fingerprint"}
+# Evidence that matches the indicator itself (not a name under it, its site or a pivot).
+EXACT_EVIDENCE = frozenset({"exact-url", "client-fingerprint", "exact-domain", "exact-ip", "server-certificate"})
 BASE_CONFIDENCE = {
     Strength.VERY_STRONG: 0.95,
     Strength.STRONG: 0.85,
     Strength.MEDIUM: 0.65,
-    Strength.LOW: 0.45,
+    Strength.PIVOT: 0.5,
+    Strength.LOW: 0.4,
     Strength.WEAK: 0.2,
 }
+# Warninglist (and local list) meanings, and what each does to a finding (docs/hunting.md).
+BENIGN_POPULAR = "benign-popular"  # everyone visits it: name/IP evidence is weak
+ABUSABLE_SERVICE = "abusable-service"  # a service anyone can use (LOTS, shorteners): like a web service
+PROVIDER_HUB = "provider-hub"  # shared front ends (CDN, public DNS, parking): name/IP evidence is weak
+SUSPICIOUS_CONTEXT = "suspicious-context"  # worth a note (dynamic DNS, cloud ranges, sinkholes); no lowering
+MEANINGS = (BENIGN_POPULAR, ABUSABLE_SERVICE, PROVIDER_HUB, SUSPICIOUS_CONTEXT)
+LOWERING_MEANINGS = frozenset({BENIGN_POPULAR, PROVIDER_HUB})
+DEDICATED_DEGREE = 5  # an attribute used by at most this many domains (and on no list) is dedicated
 # Intel that calls an indicator "suspicious" (a report tag, or a mention context) rather than malicious.
 SUSPICIOUS_MARKERS = frozenset({"suspicious", "category: suspicious", "severity: low", "severity: info"})
 SEED_SOURCE = "seed"

@@ -3,10 +3,17 @@
 Reads maltrail trails, abuse.ch plain exports and analysts' own lists; defanged
 forms are undone. ``# Reference: ...`` comments are kept as context on the
 ``MENTIONS`` edges of the indicators below them. Each file becomes a Report.
+
+A list under a folder named ``suspicious`` (maltrail's ``trails/static/suspicious/``:
+IP-lookup sites, dynamic DNS, ...), or whose file name has the word, is marked so by its publisher: its Report is tagged
+``suspicious`` (context, not malicious infrastructure) without ``--tag``. Lines that
+are file hashes, e-mail addresses or CIDR ranges are not domains: they are counted as
+skipped with their kind, not rejected as invalid names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +24,28 @@ from graphpivot.model import Edge, Loaded, Node, Record, Reject, Skipped, entity
 
 _COMMENT_PREFIXES = ("#", ";", "//")
 _REFERENCE_PREFIX = "reference:"
+SUSPICIOUS_FOLDER = "suspicious"
+_HASH_LENGTHS = {32: "MD5", 40: "SHA-1", 64: "SHA-256", 128: "SHA-512"}
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_EMAIL = re.compile(r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$")
+_CIDR = re.compile(r"^[0-9a-fA-F:.]+/\d{1,3}$")
+
+
+def not_a_host(value: str) -> str | None:
+    """The kind of a value that is no domain, IP or URL (a hash, an e-mail address, a CIDR), else None."""
+    if _HEX.match(value) and len(value) in _HASH_LENGTHS:
+        return f"{_HASH_LENGTHS[len(value)]} hashes"
+    if _EMAIL.match(value):
+        return "e-mail addresses"
+    if _CIDR.match(value):
+        return "CIDR ranges"
+    return None
+
+
+def publisher_tags(path: Path) -> list[str]:
+    """Tags the publisher's naming gives a list: ``suspicious`` when a folder or the file name says so."""
+    words = {w for part in (*path.parent.parts, path.stem) for w in re.split(r"[^a-z]+", part.lower())}
+    return [SUSPICIOUS_FOLDER] if SUSPICIOUS_FOLDER in words else []
 
 
 def read_ioc_list(
@@ -28,7 +57,8 @@ def read_ioc_list(
     (IP-lookup sites, dynamic DNS) rather than of malicious infrastructure, which
     the exposure grading weighs accordingly.
     """
-    report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source, tags=tags or [])
+    tags = [*(tags or []), *(t for t in publisher_tags(path) if t not in (tags or []))]
+    report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source, tags=tags)
     yield report
     if threat:
         threat_node = entity("Threat", threat, name=threat)
@@ -53,6 +83,10 @@ def read_ioc_list(
             yield Skipped(name, "comment lines")
             continue
         value = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+        kind = not_a_host(value)
+        if kind is not None:
+            yield Skipped(name, f"ioc {kind}")
+            continue
         records = list(_indicator(path, lineno, value, raw_line, report, reference, threat, observed_at))
         if not any(isinstance(r, Reject) for r in records):
             loaded += 1

@@ -17,7 +17,8 @@ item uuid while the rest of the event loads.
   addresses (``RESOLVES_TO``); ``x509`` becomes one Certificate with its SAN names;
   other objects contribute their network attributes; ``resolved-to`` references
   between objects become ``RESOLVES_TO``; a host object referring to an ``x509``
-  object gives ``SERVES_CERT``.
+  object gives ``SERVES_CERT``. A ``url`` object's host, domain and ip attributes describe
+  the URL's site: their MENTIONS get ``to_ids = false`` (context; the URL is the indicator).
 * Galaxy clusters (threat actors, malware, tools; on the event, its tags or an
   attribute) become Threat nodes the event is ABOUT and its values are
   ATTRIBUTED_TO.
@@ -39,6 +40,8 @@ from pymisp.exceptions import PyMISPError
 from graphpivot.canonical import InvalidValue, canonical_host
 from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
 
+# Relations of a MISP 'url' object that describe the URL's site: context, not indicators of their own.
+URL_OBJECT_CONTEXT = frozenset({"host", "domain", "domain_without_tld", "subdomain", "ip", "tld"})
 # MISP attribute type -> the kinds of its '|'-separated parts (None: a part that is context only)
 ATTRIBUTE_KINDS: dict[str, tuple[str | None, ...]] = {
     "domain": ("domain",),
@@ -455,6 +458,8 @@ def _object(e: _Event, obj: MISPObject, links: list[str]) -> NodesOut:
     context = (f"misp object {obj.name} {obj.uuid}", *(f"port: {a.value}" for a in attrs if a.type == "port"))
     nodes: list[Node] = []
     for attr in attrs:
+        if obj.name == "url" and attr.object_relation in URL_OBJECT_CONTEXT:
+            attr.to_ids = False  # the site of a URL describes where it lives; the URL is the indicator
         if attr.type == "link":
             links.append(str(attr.value))
         elif attr.type in ATTRIBUTE_KINDS and attr.object_relation not in ("dns_names",):

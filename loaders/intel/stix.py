@@ -13,6 +13,9 @@ observable and indicator value in it and is ABOUT every threat; each ``report``
   indicator's ``valid_from``/``valid_until``/``confidence`` sit on ``MENTIONS``.
 * ``malware``, ``threat-actor``, ``intrusion-set``, ``campaign``, ``tool`` and
   ``infrastructure`` become Threat nodes.
+* ``MENTIONS`` carries ``to_ids``: true for a value an indicator pattern names, false for an
+  observable (top-level, in ``observed-data`` or behind ``network-traffic``) that only
+  describes what was seen; the exposure grading treats the latter as context.
 * Relationships: threat-to-threat ones become ``RELATED_TO {relationship}``; one
   between a threat and an indicator or observable (``indicates``, ``consists-of``,
   ``communicates-with``, ``uses`` ...) becomes ``ATTRIBUTED_TO`` from each value to
@@ -244,7 +247,7 @@ def _denote(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
         elif obj_type == "indicator":
             yield from _indicator(b, key, obj)
         elif obj_type in SCO_TYPES:
-            b.mentions[key] = [_Mention(n, {}) for n in _sco(obj)]
+            b.mentions[key] = [_Mention(n, {"to_ids": False}) for n in _sco(obj)]
         elif obj_type == "observed-data":
             yield from _observed(b, key, obj)
         elif obj_type not in ("network-traffic", "relationship", "marking-definition", *REPORT_TYPES):
@@ -293,7 +296,7 @@ def _indicator(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
         return
     found = comparisons(obj.get("pattern"), str(obj.get("spec_version", b.spec)))
     valid_from, valid_until = optional_epoch(obj.get("valid_from")), optional_epoch(obj.get("valid_until"))
-    mention: dict[str, Any] = {**_times(obj), "context": [obj["id"]]}
+    mention: dict[str, Any] = {**_times(obj), "context": [obj["id"]], "to_ids": True}
     if valid_from is not None:
         mention["valid_from"] = valid_from
     if valid_until is not None:
@@ -479,7 +482,7 @@ def _observed(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
     nodes: list[_Mention] = []
     for local in embedded.values() if isinstance(embedded, dict) else ():
         if isinstance(local, dict) and local.get("type") in SCO_TYPES:
-            nodes.extend(_Mention(n, dict(times, context=[obj["id"]])) for n in _sco(local))
+            nodes.extend(_Mention(n, dict(times, context=[obj["id"]], to_ids=False)) for n in _sco(local))
         elif isinstance(local, dict):
             yield b.skipped(f"observed {local.get('type')}")
     b.mentions[key] = nodes

@@ -87,7 +87,7 @@ def test_expand_reaches_shared_infrastructure_below_the_fanout(demo_store: Graph
     wide = Exposure(runner, Options(expand=True)).run([SEED])
     reached = by_pair([f.as_dict() for f in wide.findings])
     via_shared = reached[("10.0.0.5", SEED)]
-    assert via_shared["evidence"] == "infrastructure" and via_shared["strength"] == "low"
+    assert via_shared["evidence"] == "infrastructure" and via_shared["strength"] == "pivot"  # was "low" before #10
     assert via_shared["pivot"]["seed"] == SEED and via_shared["pivot"]["max_degree"] <= 4
     assert "Domain:login-verify.net" in via_shared["path"]
     # With a fan-out cap below every attribute's degree nothing is reached.

@@ -157,3 +157,65 @@ def test_the_acceptance_command(zeek_maltrail: GraphStore) -> None:
     assert result.exit_code == 0, result.stderr
     got = {(f["host"], f["indicator"]): (f["evidence"], f["strength"]) for f in json.loads(result.stdout)}
     assert {pair: got.get(pair) for pair in EXPECTED} == EXPECTED
+
+
+# ---------------------------------------------------------------- issue #10: as a new user runs it
+
+
+def cli_base(store: GraphStore, tmp: Path, name: str) -> list[str]:
+    """CLI options for a fresh graph: a new Ladybug folder, or the (cleared) test Neo4j."""
+    if store.engine == "ladybug":
+        return ["--db", str(tmp / name / "graph.lbdb")]
+    store.clear()
+    store.write("MATCH (n) DETACH DELETE n")
+    return ["--engine", "neo4j"]
+
+
+def run_as_a_user(base: list[str], data_dir: Path, tmp: Path, *, init: bool) -> tuple[dict[Any, Any], str]:
+    """Load maltrail excerpts (no --tag) and every zeek-zat log through the CLI, then exposure as JSON."""
+    runner = CliRunner()
+    if init:
+        result = runner.invoke(app, [*base, "db", "init"])
+        assert result.exit_code == 0, result.stderr
+    for name, keep in TRAILS.items():
+        path = excerpt(data_dir / "maltrail-trails/trails/static" / name, keep, tmp / "static" / name)
+        result = runner.invoke(app, [*base, "load", "ioc", str(path), "--source", "maltrail",
+                                     "--threat", path.stem])
+        assert result.exit_code == 0, result.stderr
+    logs = [str(p) for p in sorted((data_dir / "zeek-zat").glob("*/*.log"))]
+    result = runner.invoke(app, [*base, "load", "zeek", *logs])
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, [*base, "exposure", "--all-indicators", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    got = {(f["host"], f["indicator"]): (f["evidence"], f["strength"]) for f in json.loads(result.stdout)}
+    status = runner.invoke(app, [*base, "db", "status"])
+    assert status.exit_code == 0, status.stderr
+    return got, status.stdout
+
+
+def test_no_db_init_no_tag_same_findings(store: GraphStore, data_dir: Path, tmp_path: Path) -> None:
+    """Issue #10: results do not depend on db init; the suspicious folder marks j.maxmind.com without --tag."""
+    if store.engine == "ladybug":
+        store.close()
+    without, status = run_as_a_user(cli_base(store, tmp_path, "a"), data_dir, tmp_path / "a", init=False)
+    assert {pair: without.get(pair) for pair in EXPECTED} == EXPECTED
+    assert without[("192.168.33.10", "j.maxmind.com")] == ("exact-domain", "weak")
+    for component in ("noise-list", "webservices", "warninglists"):
+        assert component in status
+    assert "pymispwarninglists" in status and "current" in status
+    with_init, _ = run_as_a_user(cli_base(store, tmp_path, "b"), data_dir, tmp_path / "b", init=True)
+    assert with_init == without
+
+
+def test_db_status_on_a_fresh_graph_shows_reference_data(store: GraphStore, tmp_path: Path) -> None:
+    if store.engine == "ladybug":
+        store.close()
+    base = cli_base(store, tmp_path, "fresh")
+    result = CliRunner().invoke(app, [*base, "db", "status"])
+    assert result.exit_code == 0, result.stderr
+    assert "reference data noise-list missing: installed" in " ".join(result.stderr.split())
+    text = " ".join(result.stdout.split())
+    for component in ("noise-list", "webservices", "warninglists"):
+        assert component in text
+    again = CliRunner().invoke(app, [*base, "db", "status"])
+    assert "reference data" not in again.stderr  # installed once, then current

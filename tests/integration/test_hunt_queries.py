@@ -40,6 +40,11 @@ class World:
     mentions: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     about: dict[str, str] = field(default_factory=dict)
+    # TLS: sessions known by server name (SNI), certificates and server fingerprints servers presented.
+    sni: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    serves: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)  # (label, server, cert)
+    server_fp: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)  # (label, server, fp)
+    listed: list[tuple[str, str]] = field(default_factory=list)  # nodes with real names the warninglists cover
 
     def span(self) -> tuple[int, int]:
         first = T0 + self.rnd.randint(0, 28) * DAY + self.rnd.randint(0, 3600)
@@ -126,8 +131,37 @@ def build_world(seed: int = 7) -> World:
             props |= {"valid_from": T0 + 5 * DAY, "valid_until": T0 + 25 * DAY}
         if n % 5 == 1:
             props["context"] = ["category: suspicious"]
+        if n % 6 == 5:
+            props["to_ids"] = False  # MISP: context, not an indicator
         w.mentions.append((report, label, key, props))
+    add_tls(w, domains, ips, hosts, urls)
     return w
+
+
+def add_tls(w: World, domains: list[str], ips: list[str], hosts: list[str], urls: list[str]) -> None:
+    """SNI sessions, certificates and server fingerprints (drawn after everything else: the rest stays as it was)."""
+    rnd = w.rnd
+    certs = [f"{n:064x}" for n in (0xC1, 0xC2, 0xC3)]
+    server_fps = ["ja3s:" + f"{0x5A:032x}", "ja3s:" + f"{0x5B:032x}", "jarm:" + "2a" * 31]
+    sites = sorted({key for label, key in w.on_host.values() if label == "Domain"})
+    for host in hosts:
+        for domain in rnd.sample(sites, 4):
+            w.sni[(host, domain)] = w.edge_props(sources=["zeek-ssl"], bytes_out=rnd.randint(0, 9000))
+    for cert in certs:
+        for ip in rnd.sample(ips, 2):
+            w.serves[("IP", ip, cert)] = w.span()
+        for domain in rnd.sample(sites, 2):
+            w.serves[("Domain", domain, cert)] = w.span()
+    for fp in server_fps:
+        for ip in rnd.sample(ips, 2):
+            w.server_fp[("IP", ip, fp)] = w.span()
+        for domain in rnd.sample(sites, 1):
+            w.server_fp[("Domain", domain, fp)] = w.span()
+    for label, key in (("Certificate", certs[0]), ("Certificate", certs[2]), ("Fingerprint", server_fps[0]),
+                       ("Fingerprint", server_fps[2])):
+        w.indicators.add((label, key))
+        w.mentions.append(("intel:malware", label, key, {"confidence": 70}))
+    w.listed = [("Domain", "docs.google.com"), ("IP", "8.8.8.8")]
 
 
 def records(w: World) -> Iterator[Record]:
@@ -162,6 +196,14 @@ def records(w: World) -> Iterator[Record]:
         yield entity(label, key, indicator=True)
     for report, label, key, props in w.mentions:
         yield Edge("MENTIONS", "Report", report, label, key, {"first_seen": T0, **props})
+    for (host, domain), props in w.sni.items():
+        yield Edge("CONNECTED_TO", "Host", host, "Domain", domain, dict(props))
+    for (label, server, cert), (first, last) in w.serves.items():
+        yield Edge("SERVES_CERT", label, server, "Certificate", cert, {"first_seen": first, "last_seen": last})
+    for (label, server, fp), (first, last) in w.server_fp.items():
+        yield Edge("HAS_FINGERPRINT", label, server, "Fingerprint", fp, {"first_seen": first, "last_seen": last})
+    for label, key in w.listed:
+        yield entity(label, key)
 
 
 # ---------------------------------------------------------------- the plain-Python answers
@@ -202,6 +244,11 @@ class Answers:
         self.fp_degree: dict[str, set[str]] = defaultdict(set)
         for domain, fp in w.has_fp:
             self.fp_degree[fp].add(domain)
+        for (_, server, fp) in w.server_fp:
+            self.fp_degree[fp].add(server)
+        self.sni_users: dict[str, set[str]] = defaultdict(set)
+        for host, domain in w.sni:
+            self.sni_users[domain].add(host)
 
     @staticmethod
     def row(host: str, indicator: str, kind: str, rel: str, url: str, touched: str, hops: int,
@@ -232,8 +279,15 @@ class Answers:
                 rows.append(self.row(host, indicator, kind, "REQUESTED", url, key, hops, props, service, degree, users))
         return rows
 
+    def _sni_rows(self, indicator: str, kind: str, domain: str, since: int, until: int) -> list[dict[str, Any]]:
+        """TLS sessions naming the domain (SNI): CONNECTED_TO the Domain."""
+        service, users = self.w.operated_by.get(domain, ""), len(self.dns_users[domain])
+        return [self.row(host, indicator, kind, "CONNECTED_TO", "", domain, 0, props, service, 0, users)
+                for (host, d), props in self.w.sni.items() if d == domain and overlaps(props, since, until)]
+
     def exposure_domain(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
-        return [r for d in indicators for r in self._site_rows(d, "Domain", ("Domain", d), 0, since, until)]
+        return [r for d in indicators for r in [*self._site_rows(d, "Domain", ("Domain", d), 0, since, until),
+                                                *self._sni_rows(d, "Domain", d, since, until)]]
 
     def exposure_ip(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
         return [r for ip in indicators for r in self._site_rows(ip, "IP", ("IP", ip), 0, since, until)]
@@ -256,7 +310,108 @@ class Answers:
         ]
 
     def exposure_url_host(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
-        return [r for u in indicators for r in self._site_rows(u, "URL", self.w.on_host[u], 0, since, until, u)]
+        rows = [r for u in indicators for r in self._site_rows(u, "URL", self.w.on_host[u], 0, since, until, u)]
+        for url in indicators:
+            label, site = self.w.on_host[url]
+            if label == "Domain":
+                rows += self._sni_rows(url, "URL", site, since, until)
+        return rows
+
+    def _server_rows(self, kind: str, links: dict[tuple[str, str, str], tuple[int, int]], indicators: list[str],
+                     since: int, until: int, *, timed: Callable[[str], bool]) -> list[dict[str, Any]]:
+        """Sessions to a server (IP by flow, Domain by SNI) that presented the indicator (a cert or fingerprint)."""
+        rows = []
+        for (label, server, value), (first, last) in links.items():
+            if value not in indicators:
+                continue
+            sessions = self.w.connected if label == "IP" else self.w.sni
+            for (host, target), props in sessions.items():
+                if target != server or not overlaps(props, since, until):
+                    continue
+                if timed(value) and not (props["first_seen"] <= last and first <= props["last_seen"]):
+                    continue
+                if kind == "Certificate" and not (last >= since and first <= until):
+                    continue
+                if label == "IP":
+                    users, service = len(self.flow_users[server]), ""
+                    degree = len(self.ip_degree[server]) if kind == "Certificate" else len(self.fp_degree[value])
+                else:
+                    users, service = len(self.sni_users[server]), self.w.operated_by.get(server, "")
+                    degree = 0 if kind == "Certificate" else len(self.fp_degree[value])
+                rows.append(self.row(host, value, kind, "CONNECTED_TO", "", server, 0, props, service, degree, users))
+        return rows
+
+    def exposure_certificate(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
+        return self._server_rows("Certificate", self.w.serves, indicators, since, until, timed=lambda _: True)
+
+    def exposure_server_fingerprint(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
+        return self._server_rows("Fingerprint", self.w.server_fp, indicators, since, until,
+                                 timed=lambda fp: not fp.startswith("jarm:"))
+
+    def exposure_dns_answer(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
+        rows = []
+        for (domain, ip), (first, last) in self.w.resolves.items():
+            if ip not in indicators or not (last >= since and first <= until):
+                continue
+            for (host, d), props in self.w.queried.items():
+                if d == domain and overlaps(props, since, until) and props["first_seen"] <= last \
+                        and first <= props["last_seen"]:
+                    rows.append(self.row(host, ip, "IP", "QUERIED", "", domain, 0, props,
+                                         self.w.operated_by.get(domain, ""), len(self.ip_degree[ip]),
+                                         len(self.dns_users[domain])))
+        return rows
+
+    def entity_lists(self, keys: list[str]) -> list[dict[str, Any]]:
+        from graphpivot.canonical import registered_domain
+        from graphpivot.reference.warninglists import configured_index
+
+        index = configured_index()
+        domains = {d for _, d in self.w.queried} | {k for label, k in self.w.on_host.values() if label == "Domain"}
+        domains |= {d for _, d in self.w.sni} | set(self.w.operated_by) | {d for d, _ in self.w.resolves}
+        domains |= {k for label, k in self.w.listed if label == "Domain"}
+        ips = {ip for _, ip in self.w.resolves} | {ip for _, ip in self.w.connected}
+        ips |= {k for label, k in self.w.listed if label == "IP"}
+        rows = []
+        for key in sorted(set(keys)):
+            if key in domains:
+                names, meanings = index.describe(index.domain(key))
+                rows.append({"kind": "Domain", "key": key, "lists": names or None, "list_meanings": meanings or None,
+                             "noise": False, "noise_reason": None, "service": self.w.operated_by.get(key, ""),
+                             "degree": 0, "registered_domain": registered_domain(key)})
+            elif key in ips:
+                names, meanings = index.describe(index.address(key))
+                rows.append({"kind": "IP", "key": key, "lists": names or None, "list_meanings": meanings or None,
+                             "noise": False, "noise_reason": None, "service": "",
+                             "degree": len(self.ip_degree[key]), "registered_domain": ""})
+        return rows
+
+    def prevalence(self, domains: list[str], registered: list[str], ips: list[str], fingerprints: list[str],
+                   since: int, until: int) -> list[dict[str, Any]]:
+        from graphpivot.canonical import registered_domain
+
+        found: set[tuple[str, str, str]] = set()
+        # (host, name, props, counts for the registered domain): SNI counts for a name, not its registered domain.
+        by_name: list[tuple[str, str, dict[str, Any], bool]] = [(h, d, p, True) for (h, d), p in self.w.queried.items()]
+        by_name += [(h, d, p, False) for (h, d), p in self.w.sni.items()]
+        by_name += [(h, self.w.on_host[u][1], p, True) for (h, u), p in self.w.requested.items()
+                    if self.w.on_host[u][0] == "Domain"]
+        for host, domain, props, whole in by_name:
+            if not overlaps(props, since, until):
+                continue
+            if domain in domains:
+                found.add(("domain", domain, host))
+            if whole and registered_domain(domain) in registered:
+                found.add(("registered", str(registered_domain(domain)), host))
+        by_ip = [(h, ip, p) for (h, ip), p in self.w.connected.items()]
+        by_ip += [(h, self.w.on_host[u][1], p) for (h, u), p in self.w.requested.items()
+                  if self.w.on_host[u][0] == "IP"]
+        for host, ip, props in by_ip:
+            if ip in ips and overlaps(props, since, until):
+                found.add(("ip", ip, host))
+        for (host, fp), props in self.w.used_client.items():
+            if fp in fingerprints and overlaps(props, since, until):
+                found.add(("fingerprint", fp, host))
+        return [{"scope": scope, "key": key, "host": host} for scope, key, host in found]
 
     def exposure_fingerprint(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
         return [
@@ -444,7 +599,7 @@ class Answers:
                              "report_source": self.w.reports[report]["source"],
                              "report_tags": self.w.reports[report]["tags"], "valid_from": props.get("valid_from"),
                              "valid_until": props.get("valid_until"), "confidence": props["confidence"],
-                             "context": props.get("context"), "threats": threats})
+                             "context": props.get("context"), "to_ids": props.get("to_ids"), "threats": threats})
         return rows
 
 
@@ -457,6 +612,13 @@ IPS = sorted(k for label, k in WORLD.indicators if label == "IP")
 URLS = sorted(k for label, k in WORLD.indicators if label == "URL")
 FPS = sorted(k for label, k in WORLD.indicators if label == "Fingerprint")
 MARKERS = Catalog().get("ws-specific-url").bind({})["markers"]
+CERTS = sorted(k for label, k in WORLD.indicators if label == "Certificate")
+LIST_KEYS = [*DOMAINS, *IPS, "docs.google.com", "8.8.8.8", "paste.example", "not-in-the-graph.example"]
+PREVALENCE: dict[str, Any] = {
+    "domains": [*DOMAINS, "share.example", "paste.example"],
+    "registered": sorted({d.split(".", 1)[-1] if d.count(".") > 1 else d for d in DOMAINS} | {"b0.example"}),
+    "ips": IPS, "fingerprints": FPS,
+}
 
 QUERIED_SAMPLE = [*DOMAINS, "w1.b2.example", "x.w0.b4.example"]
 REQUESTED_SAMPLE = sorted({site for label, site in WORLD.on_host.values() if label == "Domain"})
@@ -469,6 +631,11 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]
     "exposure-url": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url(URLS, s, u)),
     "exposure-url-host": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url_host(URLS, s, u)),
     "exposure-fingerprint": ({"indicators": FPS}, lambda s, u: ANSWERS.exposure_fingerprint(FPS, s, u)),
+    "exposure-certificate": ({"indicators": CERTS}, lambda s, u: ANSWERS.exposure_certificate(CERTS, s, u)),
+    "exposure-server-fingerprint": ({"indicators": FPS},
+                                    lambda s, u: ANSWERS.exposure_server_fingerprint(FPS, s, u)),
+    "exposure-dns-answer": ({"indicators": IPS}, lambda s, u: ANSWERS.exposure_dns_answer(IPS, s, u)),
+    "prevalence": (PREVALENCE, lambda s, u: ANSWERS.prevalence(**PREVALENCE, since=s, until=u)),
     "ws-rare-service": ({"max_hosts": 6}, lambda s, u: ANSWERS.ws_rare_service(6, s, u)),
     "ws-first-seen": ({}, ANSWERS.ws_first_seen),
     "ws-specific-url": ({}, lambda s, u: ANSWERS.ws_specific_url(MARKERS, s, u)),
@@ -489,7 +656,16 @@ def world_store(module_store: GraphStore) -> GraphStore:
 
 def test_every_hunt_is_covered() -> None:
     checked = {q.id for q in Catalog() if q.group in ("hunts", "lookups")}
-    assert checked == {*CASES, "indicator-intel"}
+    assert checked == {*CASES, "indicator-intel", "entity-lists"}
+
+
+def test_entity_lists_matches_plain_python(world_store: GraphStore) -> None:
+    query = Catalog().get("entity-lists")
+    got = world_store.read(query.cypher_for(world_store.engine), query.bind({"keys": LIST_KEYS}))
+    assert norm(got) == norm(ANSWERS.entity_lists(LIST_KEYS))
+    listed = {row["key"]: row for row in got}
+    assert "public-dns-v4" in listed["8.8.8.8"]["lists"] and "google" in listed["docs.google.com"]["lists"]
+    assert listed["paste.example"]["service"] == "paste" and not listed["b1.example"]["lists"]
 
 
 @pytest.mark.parametrize("window", sorted(WINDOWS))

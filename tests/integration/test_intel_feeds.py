@@ -20,9 +20,9 @@ from graphpivot.loaders.reference.webservice_catalogue import catalogue_path
 from support import load, rows, shared_data
 
 from graphpivot.canonical import InvalidValue, url_host
-from graphpivot.cli.load_intel import install_catalogue
 from graphpivot.ingest import Ingestor
 from graphpivot.model import Node, Record, indicator_node
+from graphpivot.reference.install import install_catalogue
 from graphpivot.store.base import GraphStore
 
 T0 = 1_700_000_000

@@ -20,8 +20,8 @@ from stix2patterns.v21.pattern import Pattern as Pattern21
 from support import load, rows, shared_data
 
 from graphpivot import canonical as c
-from graphpivot.cli.load_intel import install_catalogue
 from graphpivot.model import entity
+from graphpivot.reference.install import install_catalogue
 from graphpivot.store.base import GraphStore
 
 T0 = 1_700_000_000

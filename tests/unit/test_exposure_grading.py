@@ -94,7 +94,10 @@ def test_rarity_needs_a_population_and_uploads_raise_weak_evidence() -> None:
     item = Intel("URL", "https://paste.example/raw/x")
     lone_host = obs("url-host", service="paste", users=1)
     assert grade(lone_host, item, population=1, options=OPTIONS).strength == Strength.WEAK
-    rare = grade(lone_host, item, population=500, options=OPTIONS)
+    # Issue #10: another page of the paste site is not the paste URL: rarity does not raise it ...
+    assert grade(lone_host, item, population=500, options=OPTIONS).strength == Strength.WEAK
+    # ... but a rare user of a web service intel names is worth a look.
+    rare = grade(obs("exact-domain", service="paste", users=1), item, population=500, options=OPTIONS)
     assert rare.strength == Strength.LOW and any("rare" in r for r in rare.reasons)
     upload = grade(obs("url-host", service="paste", users=90, bytes_out=50_000_000), item, population=500,
                    options=OPTIONS)

@@ -81,27 +81,30 @@ class Cli:
         return dict(json.loads(out[out.index("{"):]))
 
 
-def load_week(cli: Cli, data: Path, *, init: bool, tag: bool) -> dict[str, int]:
-    """Every file of the week, loaded the way the README shows; rejects per file."""
-    if init:
-        cli.run("db", "init")
+def load_steps(data: Path, *, tag: bool) -> list[tuple[str, list[str]]]:
+    """The ``graphpivot load`` sub-commands and arguments for one week, the way the README shows them."""
     intel, tel = data / "intel", data / "telemetry"
     suspicious = ["--tag", "suspicious"] if tag else []
-    steps = [
+    zeek = [str(tel / "zeek-hq"), str(tel / "zeek-branch"), str(tel / "zeek-dmz")]
+    return [
         ("misp", [str(intel / "misp-events.json"), "--source", "isac-misp"]),
         ("stix", [str(intel / "stix-bundle.json"), "--source", "vendor-stix"]),
         ("ioc", [str(intel / "partner-iocs.txt"), "--source", "partner-cert"]),
         ("ioc", [str(intel / "suspicious-services.txt"), "--source", "maltrail", *suspicious]),
-        ("zeek", [str(tel / "zeek-hq"), "--source", "zeek-hq"]),
-        ("zeek", [str(tel / "zeek-branch"), "--source", "zeek-branch"]),
-        ("zeek", [str(tel / "zeek-dmz"), "--source", "zeek-dmz"]),
+        ("zeek", [*zeek, "--source", "zeek"]),
         ("eve", [str(tel / "suricata-east"), "--source", "suricata-east"]),
         ("proxy", [str(tel / "squid-east"), "--format", "squid", "--source", "squid-east"]),
     ]
+
+
+def load_week(cli: Cli, data: Path, *, init: bool, tag: bool) -> dict[str, int]:
+    """Every file of the week, loaded through the CLI; rejected lines per load."""
+    if init:
+        cli.run("db", "init")
     rejects: dict[str, int] = {}
-    for kind, args in steps:
+    for kind, args in load_steps(data, tag=tag):
         summary = cli.load(kind, *args)
-        rejects[Path(args[0]).name] = int(summary.get("rejected", 0))
+        rejects[f"{kind} {Path(args[0]).name}"] = int(summary.get("rejected", 0))
     return rejects
 
 

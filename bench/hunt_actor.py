@@ -120,7 +120,7 @@ def build_adversary(world: World) -> Adversary:
                  "cdn", "shared", "popns", "ca"):
         n[role] = _domain(world, ".com" if role == "exact" else rng.choice(ACTOR_TLDS))
     for role in ("exact_dom", "exact_ip", "proxy", "url", "sub", "url_dns", "url_sni", "cert", "answer", "c2",
-                 "sib_ns", "sib_cert", "reuse_stix", "reuse_misp"):
+                 "sib_ns", "sib_cert", "reuse_stix", "reuse_misp", "ns_dom", "popns"):
         ip[role] = world.addresses.public(VPS)
     _certificates(world, adv)
     _sites(world, adv)
@@ -161,8 +161,11 @@ def _sites(world: World, adv: Adversary) -> None:
     _actor_site(world, adv.names["answer_name"], ip["answer"], zone=n["answer"], ttl=60)
     _actor_site(world, n["c2"], ip["c2"], cert=adv.certs["c2"])
     _actor_site(world, n["sib_ns"], ip["sib_ns"], ns=adv.ns).tags = ("no-bump",)
-    world.zone_ns[n["ns"]] = list(adv.ns)
-    world.zone_ns[n["popns"]] = list(POPULAR_NS)
+    # nobody the sensors watch visits these two, but the resolver recursed for them (an unmonitored segment),
+    # so their name servers are in the DMZ telemetry as well as in MISP
+    _actor_site(world, n["ns"], ip["ns_dom"], ns=adv.ns)
+    _actor_site(world, n["popns"], ip["popns"], ns=list(POPULAR_NS))
+    world.background_names += [n["ns"], n["popns"]]
     world.zone_ns[n["exact"]] = ["dns1.registrar-servers.com", "dns2.registrar-servers.com"]
     world.zone_ns[n["sib_ip"]] = ["dns1.registrar-servers.com", "dns2.registrar-servers.com"]
     cdn = _actor_site(world, n["cdn"], world.cf_hub[0])
@@ -373,7 +376,8 @@ class Planter:
     def _doh_site(self) -> Site:
         name = "mozilla.cloudflare-dns.com"
         if name not in self.world.sites:
-            self.world.add_site(Site(name, "cloudflare-dns.com", ["104.16.248.249", "104.16.249.249"], "system",
+            doh = [self.world.addresses.take(a) for a in ("104.16.248.249", "104.16.249.249")]
+            self.world.add_site(Site(name, "cloudflare-dns.com", doh, "system",
                                      tls13=1.0, ja3s="907bf3ecef1c987c889946b737b43de8"))
             self.world.zone_ns["cloudflare-dns.com"] = ["ns3.cloudflare.com", "ns4.cloudflare.com"]
         return self.world.sites[name]

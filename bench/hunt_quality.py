@@ -34,7 +34,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -346,8 +346,7 @@ def git_commit() -> str:
     return done.stdout.strip() + (" (bench modified)" if dirty.stdout.strip() else "")
 
 
-def report(args: argparse.Namespace, by_scale: dict[str, tuple[dict[Config, list[Score]], list[dict[str, Any]]]],
-           version: str, wall: float) -> str:
+def report(args: argparse.Namespace, by_scale: Saved, version: str, wall: float) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"## {args.title}", "",
              f"Run {when}; bench commit `{git_commit()}`; CLI `{args.cli}` ({version}); "
@@ -383,6 +382,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, default=RESULTS, help="Markdown file the report is appended to")
     parser.add_argument("--title", default="Hunt quality", help="section title in the results file")
     parser.add_argument("--no-write", action="store_true", help="print the report only")
+    parser.add_argument("--save", type=Path, default=None, help="also save the raw scores as JSON (for --merge)")
+    parser.add_argument("--merge", type=Path, nargs="*", default=None,
+                        help="report on saved runs (e.g. one per engine, run side by side) instead of running")
     args = parser.parse_args(argv)
     args.seed_list = (list(range(1, int(args.seeds) + 1)) if args.seeds.isdigit()
                       else [int(s) for s in args.seeds.split(",")])
@@ -415,9 +417,51 @@ def bench_scale(args: argparse.Namespace, scale: str, work: Path) -> tuple[dict[
     return dict(results), truths
 
 
+Saved = dict[str, tuple[dict[Config, list[Score]], list[dict[str, Any]]]]
+
+
+def save(path: Path, by_scale: Saved, wall: float) -> None:
+    doc = {scale: {"truths": truths, "results": [[asdict(cfg), [asdict(s) for s in scores]]
+                                                 for cfg, scores in results.items()]}
+           for scale, (results, truths) in by_scale.items()}
+    path.write_text(json.dumps({"wall": wall, "scales": doc}), encoding="utf-8")
+
+
+def merge(paths: list[Path]) -> tuple[Saved, float]:
+    """Saved runs side by side: one naive row (the first run's), every run's graphpivot rows."""
+    out: Saved = {}
+    wall = 0.0
+    for path in paths:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        wall = max(wall, doc["wall"])
+        for scale, part in doc["scales"].items():
+            results, _ = out.setdefault(scale, ({}, part["truths"]))
+            for cfg, scores in part["results"]:
+                config = Config(**cfg)
+                if config not in results:
+                    results[config] = [Score(**s) for s in scores]
+    return out, wall
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     version = subprocess.run([args.cli, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if args.merge:
+        by_scale, wall = merge(args.merge)
+        args.seed_list = sorted({t["seed"] for _, truths in by_scale.values() for t in truths})
+    else:
+        by_scale, wall = run_all(args)
+        if args.save:
+            save(args.save, by_scale, wall)
+    text = report(args, by_scale, version, wall)
+    print(text)
+    if not args.no_write:
+        with args.results.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + text)
+    return 0
+
+
+def run_all(args: argparse.Namespace) -> tuple[Saved, float]:
     started = time.monotonic()
     scales = ["small", "large"] if args.scale == "both" else [args.scale]
     temp = args.work is None
@@ -428,12 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if temp:
             shutil.rmtree(work, ignore_errors=True)
-    text = report(args, by_scale, version, time.monotonic() - started)
-    print(text)
-    if not args.no_write:
-        with args.results.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + text)
-    return 0
+    return by_scale, time.monotonic() - started
 
 
 if __name__ == "__main__":

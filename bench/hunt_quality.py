@@ -156,6 +156,7 @@ class Score:
     seconds: float = 0.0
     cpu: float = 0.0
     rejects: int = 0
+    seed: int = 0
 
 
 def _planted(truth: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
@@ -303,16 +304,20 @@ def _mean_max(values: list[int]) -> str:
     return f"{statistics.mean(values):.1f} ({max(values)})" if values else "-"
 
 
+def _by_seed(truths: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {int(t["seed"]): t for t in truths}
+
+
 def summary_table(results: dict[Config, list[Score]], truths: list[dict[str, Any]]) -> list[str]:
-    n_sib = [len(_planted(t)[1]) for t in truths]
-    rows = ["| grader | recall mean (min) | host precision mean (min) | trap hosts > weak mean (max) | "
+    weeks = _by_seed(truths)
+    rows = ["| grader | seeds | recall mean (min) | host precision mean (min) | trap hosts > weak mean (max) | "
             "false hosts > weak mean (max) | siblings at pivot | siblings > pivot | rejected lines | wall s | CPU s |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for cfg, scores in results.items():
-        sib = "-" if scores[0].siblings_pivot is None else \
-            f"{sum(s.siblings_pivot or 0 for s in scores)}/{sum(n_sib)}"
+        n_sib = sum(len(_planted(weeks[s.seed])[1]) for s in scores)
+        sib = "-" if scores[0].siblings_pivot is None else f"{sum(s.siblings_pivot or 0 for s in scores)}/{n_sib}"
         rows.append(
-            f"| {cfg.label} | {_mean_min([s.recall for s in scores])} | "
+            f"| {cfg.label} | {len(scores)} | {_mean_min([s.recall for s in scores])} | "
             f"{_mean_min([s.precision for s in scores if s.precision is not None])} | "
             f"{_mean_max([s.traps_above for s in scores])} | {_mean_max([s.false_above for s in scores])} | {sib} | "
             f"{sum(s.siblings_above_pivot for s in scores) if cfg.grader != 'naive' else '-'} | "
@@ -321,20 +326,27 @@ def summary_table(results: dict[Config, list[Score]], truths: list[dict[str, Any
     return rows
 
 
+def _kind_total(week: dict[str, Any], kind: str, *, traps: bool) -> int:
+    hosts = week["hosts"].values()
+    if traps:
+        return sum(1 for h in hosts if h["status"] == "trap" and kind in h["traps"])
+    return sum(1 for h in hosts for e in h["exposures"] if e["kind"] == kind)
+
+
 def kinds_table(results: dict[Config, list[Score]], truths: list[dict[str, Any]], *, traps: bool) -> list[str]:
+    """Per kind: found (or failed) / planted, summed over each grader's seeds."""
+    weeks = _by_seed(truths)
     configs = list(results)
-    head = "| trap kind | trap hosts |" if traps else "| evidence kind | planted |"
+    head = "| trap kind | hosts per week |" if traps else "| evidence kind | hosts per week |"
     rows = [head + "".join(f" {c.label} |" for c in configs), "|---|---|" + "---|" * len(configs)]
     for kind in (HOW_TRAP if traps else HOW_EXPOSED):
-        if traps:
-            total = sum(1 for t in truths for h in t["hosts"].values() if h["status"] == "trap" and kind in h["traps"])
-        else:
-            total = sum(1 for t in truths for h in t["hosts"].values() for e in h["exposures"] if e["kind"] == kind)
+        per_week = statistics.mean(_kind_total(w, kind, traps=traps) for w in weeks.values())
         cells = []
         for cfg in configs:
             got = sum((s.traps_hit if traps else s.kinds_found).get(kind, 0) for s in results[cfg])
-            cells.append(f" {got} |")
-        rows.append(f"| {kind} | {total} |" + "".join(cells))
+            total = sum(_kind_total(weeks[s.seed], kind, traps=traps) for s in results[cfg])
+            cells.append(f" {got}/{total} |")
+        rows.append(f"| {kind} | {per_week:.1f} |" + "".join(cells))
     return rows
 
 
@@ -407,11 +419,14 @@ def bench_scale(args: argparse.Namespace, scale: str, work: Path) -> tuple[dict[
         shutil.rmtree(week, ignore_errors=True)
         truth = generate(seed, scale, week)
         truths.append(truth)
-        results[Config("naive")].append(score_naive(truth, naive_matches(week / "data")))
+        naive = score_naive(truth, naive_matches(week / "data"))
+        naive.seed = seed
+        results[Config("naive")].append(naive)
         for engine in args.engine_list:
             for setup in setups:
                 t0 = time.monotonic()
                 for cfg, score in run_graphpivot(args.cli, engine, setup, week, truth, week).items():
+                    score.seed = seed
                     results[cfg].append(score)
                 print(f"{scale} seed {seed} {engine} {setup}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
     return dict(results), truths
@@ -435,11 +450,14 @@ def merge(paths: list[Path]) -> tuple[Saved, float]:
         doc = json.loads(path.read_text(encoding="utf-8"))
         wall = max(wall, doc["wall"])
         for scale, part in doc["scales"].items():
-            results, _ = out.setdefault(scale, ({}, part["truths"]))
+            results, truths = out.setdefault(scale, ({}, []))
+            seeds = [int(t["seed"]) for t in part["truths"]]
+            truths += [t for t in part["truths"] if int(t["seed"]) not in {int(x["seed"]) for x in truths}]
             for cfg, scores in part["results"]:
                 config = Config(**cfg)
                 if config not in results:
-                    results[config] = [Score(**s) for s in scores]
+                    results[config] = [Score(**{**s, "seed": seed}) for s, seed in zip(scores, seeds, strict=True)]
+            truths.sort(key=lambda t: int(t["seed"]))
     return out, wall
 
 

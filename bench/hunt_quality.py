@@ -49,6 +49,7 @@ PIVOT = RANK["pivot"]
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS-hunt.md"
 SIBLING_KINDS = tuple(k for k in HOW_EXPOSED if k.startswith("sibling-"))
+ERRORS: list[str] = []  # CLI runs that failed, listed in the report
 
 
 class BenchError(RuntimeError):
@@ -254,7 +255,7 @@ def _child_cpu() -> float:
 
 def engine_env(engine: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("GRAPHPIVOT_BUFFER_POOL_MB", "512")  # a shared 2-core machine
+    env.setdefault("GRAPHPIVOT_BUFFER_POOL_MB", "2048")  # a shared machine; 512 MB is too little for --expand (large)
     if engine == "ladybug":
         env.pop("GRAPHPIVOT_NEO4J_URI", None)
     return env
@@ -375,6 +376,8 @@ def report(args: argparse.Namespace, by_scale: Saved, version: str, wall: float)
                   "summed over seeds:", "", *kinds_table(results, truths, traps=False), "",
                   "Trap hosts above weak through their trap's lure, summed over seeds:", "",
                   *kinds_table(results, truths, traps=True), ""]
+    if ERRORS:
+        lines += ["Runs that failed (not scored):", "", *[f"- {e.splitlines()[0][:300]}" for e in ERRORS], ""]
     return "\n".join(lines) + "\n"
 
 
@@ -425,7 +428,13 @@ def bench_scale(args: argparse.Namespace, scale: str, work: Path) -> tuple[dict[
         for engine in args.engine_list:
             for setup in setups:
                 t0 = time.monotonic()
-                for cfg, score in run_graphpivot(args.cli, engine, setup, week, truth, week).items():
+                try:
+                    scored = run_graphpivot(args.cli, engine, setup, week, truth, week)
+                except BenchError as exc:  # one failing run is reported, the others go on
+                    ERRORS.append(f"{scale} seed {seed} {engine} {setup}: {exc}")
+                    print(ERRORS[-1], file=sys.stderr)
+                    continue
+                for cfg, score in scored.items():
                     score.seed = seed
                     results[cfg].append(score)
                 print(f"{scale} seed {seed} {engine} {setup}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
@@ -439,7 +448,7 @@ def save(path: Path, by_scale: Saved, wall: float) -> None:
     doc = {scale: {"truths": truths, "results": [[asdict(cfg), [asdict(s) for s in scores]]
                                                  for cfg, scores in results.items()]}
            for scale, (results, truths) in by_scale.items()}
-    path.write_text(json.dumps({"wall": wall, "scales": doc}), encoding="utf-8")
+    path.write_text(json.dumps({"wall": wall, "scales": doc, "errors": ERRORS}), encoding="utf-8")
 
 
 def merge(paths: list[Path]) -> tuple[Saved, float]:
@@ -449,6 +458,7 @@ def merge(paths: list[Path]) -> tuple[Saved, float]:
     for path in paths:
         doc = json.loads(path.read_text(encoding="utf-8"))
         wall = max(wall, doc["wall"])
+        ERRORS.extend(doc.get("errors", []))
         for scale, part in doc["scales"].items():
             results, truths = out.setdefault(scale, ({}, []))
             seeds = [int(t["seed"]) for t in part["truths"]]

@@ -150,7 +150,8 @@ def _sites(world: World, adv: Adversary) -> None:
     _actor_site(world, n["exact"], ip["exact_dom"])
     _actor_site(world, n["sib_ip"], ip["exact_dom"]).tags = ("no-bump",)  # the same dedicated VPS address
     _actor_site(world, n["proxy"], ip["proxy"]).tags = ("no-bump",)
-    _actor_site(world, n["url"], ip["url"]).scheme = "http"
+    url_site = _actor_site(world, n["url"], ip["url"])
+    url_site.scheme, url_site.port = "http", 80
     adv.names["sub_a"] = f"{rng.choice(('cdn', 'api', 'img', 'static'))}.{n['sub']}"
     adv.names["sub_b"] = f"{rng.choice(('mail', 'files', 'dl'))}{rng.randrange(1, 9)}.eu.{n['sub']}"
     for role in ("sub_a", "sub_b"):

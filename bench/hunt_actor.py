@@ -387,7 +387,7 @@ class Planter:
         cert = self.adv.certs["published"]
         times = self.beacons(self.workday_time(host), self.rng.randrange(8, 14), 3000)
         self._implant_tls(host, self.adv.ips["cert"], times, cert=cert, sni=None, ja3=host.system_ja3)
-        self.record(host, "certificate", variant, cert.sha256, [cert.sha256, self.adv.ips["cert"]],
+        self.record(host, "certificate", variant, cert.sha256, [cert.sha256, cert.sha1, self.adv.ips["cert"]],
                     _sensor(host) + " tls certificate (TLS 1.2, no SNI)", "above-weak",
                     f"TLS to unpublished {self.adv.ips['cert']} whose self-signed certificate's SHA-256 is in MISP")
 

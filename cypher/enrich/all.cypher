@@ -3,7 +3,7 @@
 // description: Every node of the given labels (for small graphs or a first full pass).
 // params:
 //   kinds: {type: "list[str]", default: "Domain,IP", description: node labels to return}
-// columns: [kind, key]
+// columns: [kind, key, sources]
 MATCH (n)
 WHERE n.kind IN $kinds
-RETURN n.kind AS kind, n.key AS key
+RETURN n.kind AS kind, n.key AS key, n.sources AS sources

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,14 +44,16 @@ class State:
         return cls(settings)
 
     @contextmanager
-    def store(self, *, existing: bool = False, reference: bool = True) -> Iterator[GraphStore]:
+    def store(
+        self, *, existing: bool = False, reference: bool = True, on_note: Callable[[str], None] | None = None
+    ) -> Iterator[GraphStore]:
         """Open the configured store, or exit with a message saying how to fix it.
 
         ``existing``: a read command; an embedded database that does not exist is refused (a mistyped
         ``--db`` would otherwise be created empty and answer "nothing found").
         With ``reference`` (the default) reference data that is missing or older than this
         installation's (noise list, web-service catalogue, warninglists) is installed first, and a
-        note on stderr says so: results never depend on whether ``db init`` ran.
+        note on stderr (or to ``on_note``) says so: results never depend on whether ``db init`` ran.
         """
         path = self.settings.db_path
         if existing and self.settings.resolved_engine == "ladybug" and not path.exists():
@@ -64,10 +66,14 @@ class State:
         try:
             if reference:
                 for note in ensure_reference(store):
-                    err.print(note, markup=False)
+                    (on_note or _note)(note)
             yield store
         finally:
             store.close()
+
+
+def _note(text: str) -> None:
+    err.print(text, markup=False)
 
 
 def state(ctx: typer.Context) -> State:

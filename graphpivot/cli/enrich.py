@@ -227,7 +227,7 @@ def run_job(ctx: typer.Context, enricher: Enricher, opts: JobOptions) -> None:
     """Select, show the plan, confirm, run, record; exit 0 success, 1 partial, 2 failure, 3 interrupted."""
     st = state(ctx)
     log = JobLog(enricher.job, as_json=opts.log_json)
-    with st.store() as store:
+    with st.store(on_note=lambda note: log.event("reference", note)) as store:
         store.init_schema()
         try:
             run, the_plan = prepare(

@@ -9,12 +9,14 @@ from graphpivot.enrich.base import Enricher, Target
 from graphpivot.enrich.joblog import JobLog
 from graphpivot.enrich.runner import RunInfo, open_run
 from graphpivot.enrich.selection import (
+    BUILTIN,
     IndicatorInfrastructure,
     Plan,
     explicit_targets,
     fresh_targets,
     pending_targets,
     plan,
+    reference_only,
     selection_query,
     targets_from_rows,
 )
@@ -55,6 +57,8 @@ def candidates(store: GraphStore, labels: tuple[str, ...], request: JobRequest, 
     for name, raw in queries:
         query = selection_query(name)
         rows = store.read(query.cypher_for(store.engine), query.bind(raw), timeout)
+        if name in BUILTIN:
+            rows = [r for r in rows if not reference_only(r.get("sources"))]
         found += targets_from_rows(rows, labels, request.column if name == request.select else None)
     if request.ports:
         found = [Target(t.label, t.key, port) for t in found for port in request.ports]

@@ -17,15 +17,26 @@ from typing import Any
 from graphpivot import canonical as c
 from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root, parse_query
 from graphpivot.enrich.base import ANSWERED, PENDING, Target
+from graphpivot.reference.install import REFERENCE_SOURCE
+from graphpivot.reference.noise_flags import NOISE_SOURCE
+from graphpivot.reference.service_match import CATALOGUE_SOURCE
 from graphpivot.store.base import GraphStore
 
 BUILTIN = ("indicators", "frontier", "all")
 # Names that never belong on the public DNS (RFC 6761, 6762, 8375, ICANN's .internal).
 SPECIAL_USE_SUFFIXES = ("localhost", "local", "invalid", "internal", "home.arpa", "lan", "intranet")
 
+# Nodes only the reference lists put in the graph (web-service catalogue, noise list) are no target of a
+# built-in selection: they are context, not something under investigation. Name them with --target.
+REFERENCE_SOURCES = frozenset({CATALOGUE_SOURCE, NOISE_SOURCE, REFERENCE_SOURCE})
 SKIP_INDICATOR = "indicator infrastructure (needs --active)"
 SKIP_PRIVATE = "private or reserved (needs --allow-private)"
 SKIP_FRESH = "enriched within --max-age"
+
+
+def reference_only(sources: object) -> bool:
+    """Whether a node's ``sources`` are all reference lists (and it has some)."""
+    return isinstance(sources, list) and bool(sources) and set(sources) <= REFERENCE_SOURCES
 
 
 def selection_query(name: str) -> StoredQuery:

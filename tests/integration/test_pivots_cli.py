@@ -115,7 +115,7 @@ def test_unknown_query_and_format() -> None:
 
 def test_list_search_and_show() -> None:
     code, out, _ = invoke(["pivot", "list", "--search", "JA4S", "-f", "json"])
-    assert code == 0 and [r["id"] for r in json.loads(out)] == ["shared-fingerprint"]
+    assert code == 0 and [r["id"] for r in json.loads(out)] == ["exposure-server-fingerprint", "shared-fingerprint"]  # #10: a hunt for JA4S
     code, out, _ = invoke(["pivot", "show", "path"])
     assert code == 0
     assert "override for ladybug" in out and "override for neo4j" in out and "max_fanout" in out

@@ -28,7 +28,8 @@ def init(ctx: typer.Context) -> None:
         out.print(f"schema ready on {store.engine} at {store.location}")
         for done in install_all(store):
             detail = f" ({done.detail})" if done.detail else ""
-            out.print(f"{done.component} {done.version}: {done.entries} entries from {done.origin}{detail}",
+            what = {"noise-list": "rules loaded", "webservices": "services"}.get(done.component, "entries")
+            out.print(f"{done.component} {done.version}: {done.entries} {what} from {done.origin}{detail}",
                       markup=False)
 
 

@@ -233,10 +233,9 @@ def test_suspicious_folder_is_context_without_a_tag(plain: dict[tuple[str, str],
 
 def test_warninglist_hit_is_weak_and_names_the_list(plain: dict[tuple[str, str], Finding]) -> None:
     f = plain[(HOSTS[9], "api.ipify.org")]
-    # Malicious intel names an IP-lookup service: a web-service finding, raised to low only because one
-    # host of 40 used it (rare); the reason names the list.
-    assert (f.evidence, f.strength) == ("web-service", Strength.LOW)
-    assert any("whats-my-ip" in r or "findip-host" in r for r in f.reasons) and any("rare" in r for r in f.reasons)
+    # Malicious intel names an IP-lookup service on a warninglist: weak, and a list-only service is not raised.
+    assert (f.evidence, f.strength) == ("web-service", Strength.WEAK)
+    assert any("whats-my-ip" in r or "findip-host" in r for r in f.reasons)
 
 
 def test_popular_search_engine_url_is_weak_for_everyone(plain: dict[tuple[str, str], Finding]) -> None:

@@ -46,7 +46,7 @@ def test_json_report_ranks_hosts_and_carries_everything(demo_store: GraphStore, 
         "ws-specific-url", "ws-large-upload", "ws-rare-service", "ws-first-seen", "ws-c2-client"}
     assert all(lead["attack"] for lead in report["leads"])
     assert report["blind_spots"]["silent_hosts"] == sorted(SILENT_ASSETS)
-    assert {u["kind"] for u in report["blind_spots"]["unchecked"]} == {"Certificate", "Email"}
+    assert {u["kind"] for u in report["blind_spots"]["unchecked"]} == {"Email"}
     queries = {q["id"]: q for q in report["queries"]}
     assert "ws-rare-service" in queries and "MATCH (w:WebService)" in queries["ws-rare-service"]["cypher"]
     assert queries["ws-rare-service"]["params"]["max_hosts"] == 3

@@ -113,7 +113,8 @@ def test_unknown_query_and_format() -> None:
 
 def test_list_search_and_show() -> None:
     code, out, _ = invoke(["pivot", "list", "--search", "JA4S", "-f", "json"])
-    assert code == 0 and [r["id"] for r in json.loads(out)] == ["shared-fingerprint"]
+    ids = sorted(r["id"] for r in json.loads(out))
+    assert code == 0 and ids == ["exposure-server-fingerprint", "shared-fingerprint"]  # issue #10: a JA4S hunt
     code, out, _ = invoke(["pivot", "show", "path"])
     assert code == 0
     assert "override for ladybug" in out and "override for neo4j" in out and "max_fanout" in out

@@ -36,7 +36,7 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Engine, location, installed reference data and versions, and node and edge counts per label and type."""
-    with state(ctx).store(existing=True) as store:
+    with state(ctx).store() as store:
         nodes, edges = store.counts()
         reference, outdated = installed(store), stale(store)
     out.print("reference data:", markup=False)

@@ -16,6 +16,7 @@ import pytest
 from enrich_servers import Nsd, snapshot
 from support import REPO, load
 
+from graphpivot.enrich.selection import REFERENCE_SOURCES
 from graphpivot.model import entity
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
@@ -104,6 +105,9 @@ def run_and_kill(cmd: list[str], sig: signal.Signals) -> tuple[int, list[dict[st
     return proc.returncode, events
 
 
+REFERENCE_TIMES = ("first_seen", "last_seen", "installed_at")
+
+
 def normalised(snap: dict[str, Any], observed_at: int, run_id: str) -> dict[str, Any]:
     """The run's time and id as placeholders, lists as sets: two runs of one job compare equal."""
 
@@ -116,9 +120,15 @@ def normalised(snap: dict[str, Any], observed_at: int, run_id: str) -> dict[str,
             return value.replace(run_id, "<run>")
         return value
 
-    return {
-        part: {k: {p: fix(v) for p, v in props.items()} for k, props in items.items()} for part, items in snap.items()
-    }
+    def reference(key: tuple[str, ...], props: dict[str, Any]) -> bool:
+        # Installed by each run's first command at its own time: when, is not what the job decides.
+        return key[0] == "Reference" or (bool(props.get("sources")) and set(props["sources"]) <= REFERENCE_SOURCES)
+
+    def entry(key: tuple[str, ...], props: dict[str, Any]) -> dict[str, Any]:
+        timeless = reference(key, props)
+        return {p: fix(v) for p, v in props.items() if not (timeless and p in REFERENCE_TIMES)}
+
+    return {part: {k: entry(k, props) for k, props in items.items()} for part, items in snap.items()}
 
 
 def seed(opener: Opener) -> None:

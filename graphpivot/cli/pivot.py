@@ -13,6 +13,8 @@ from rich.table import Table
 from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root
 from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.export import RenderOption, check_render, write_render
+from graphpivot.export.result_graph import pivot_graph
 from graphpivot.output import FORMATS, render
 from graphpivot.store import QueryTimeout
 
@@ -114,6 +116,7 @@ def run(
     browser: Annotated[
         bool, typer.Option("--browser", help="Also print a Neo4j Browser link opening this query and its parameters.")
     ] = False,
+    render_html: RenderOption = None,
 ) -> None:
     """Run a stored query in a read transaction, with a timeout, and print its rows."""
     if fmt not in FORMATS:
@@ -130,6 +133,7 @@ def run(
         params = query.bind(raw)
     except QueryError as exc:
         fail(str(exc))
+    check_render(render_html)
     st = state(ctx)
     with st.store() as store:
         cypher = query.cypher_for(store.engine)
@@ -140,6 +144,9 @@ def run(
             rows = store.read(cypher, params, timeout=timeout)
         except QueryTimeout as exc:
             fail(f"{query_id}: {exc}; narrow it (seeds, since/until, max_fanout) or raise --timeout", EXIT_TIMEOUT)
+        if render_html is not None:
+            write_render(render_html, pivot_graph(store, query.id, query.header.title, params, rows,
+                                                  query.header.columns))
     render(rows, fmt, query.header.columns or None)
     if browser:
         try:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -134,8 +134,11 @@ class _Link:
     query_id: str
 
 
-class _Builder:
-    def __init__(self) -> None:
+class Builder:
+    """Findings or pivot rows folded into values, resolutions, pivot links and sightings (STIX and MISP share it)."""
+
+    def __init__(self, accept: Callable[[Ref], bool] | None = None) -> None:
+        self.accept = accept or (lambda ref: pattern(ref) is not None)
         self.values: dict[Ref, _Value] = {}
         self.resolutions: set[tuple[Ref, Ref]] = set()
         self.sightings: dict[tuple[str, Ref, str], _Sighting] = {}
@@ -144,7 +147,7 @@ class _Builder:
         self.skipped: dict[str, int] = {}
 
     def value(self, ref: Ref, *, indicator: bool = True) -> _Value | None:
-        if pattern(ref) is None:
+        if not self.accept(ref):
             self.skipped[ref[0]] = self.skipped.get(ref[0], 0) + 1
             return None
         item = self.values.setdefault(ref, _Value(ref, indicator=indicator))
@@ -319,7 +322,7 @@ def _indicator_types(item: _Value) -> list[str]:
     return ["malicious-activity"] if item.rank >= int(Strength.MEDIUM) or not item.rank else ["anomalous-activity"]
 
 
-def _build(b: _Builder, label: str) -> dict[str, Any]:
+def _build(b: Builder, label: str) -> dict[str, Any]:
     as_of = max(b.times) if b.times else 0
     stamp = timestamp(as_of)
     common = {"created": stamp, "modified": stamp}
@@ -425,7 +428,7 @@ def _build(b: _Builder, label: str) -> dict[str, Any]:
 
 
 def _pivot_target(
-    seed: Ref, b: _Builder, infrastructure: dict[str, Any], pivots: dict[Ref, Any], objects: list[Any],
+    seed: Ref, b: Builder, infrastructure: dict[str, Any], pivots: dict[Ref, Any], objects: list[Any],
     observables: dict[Ref, Any], owned: dict[str, Any],
 ) -> str:
     """What reached infrastructure is related to: the seed's threat's infrastructure, else one for the seed."""
@@ -445,7 +448,7 @@ def _pivot_target(
 
 def bundle_from_findings(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """A bundle of exposure findings (their plain form: ``Finding.as_dict()`` or exposure JSON)."""
-    b = _Builder()
+    b = Builder()
     items = list(findings)
     for f in items:
         b.finding(f)
@@ -454,7 +457,7 @@ def bundle_from_findings(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 def bundle_from_pivot(rows: PivotRows) -> dict[str, Any]:
     """A bundle of a stored pivot's result: the seed's indicator, what it reached and through what."""
-    b = _Builder()
+    b = Builder()
     b.pivot(rows)
     return _build(b, rows.query_id)
 

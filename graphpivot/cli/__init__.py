@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import db, demo, enrich, export, exposure, hunt, load, pivot
+from graphpivot.cli import browser, db, demo, enrich, export, exposure, hunt, load, pivot
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(load.app, name="load")
 app.add_typer(pivot.app, name="pivot")
 app.add_typer(enrich.app, name="enrich")
 app.add_typer(export.app, name="export")
+app.add_typer(browser.app, name="browser")
 app.command("demo")(demo.demo)
 app.command("exposure")(exposure.exposure)
 app.command("hunt")(hunt.hunt)

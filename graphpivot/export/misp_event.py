@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from pymisp import MISPAttribute, MISPEvent, MISPObject, MISPSighting
@@ -76,34 +77,16 @@ def _event(b: Builder, info: str) -> MISPEvent:
         kind = attribute_type(ref)
         if kind is None:
             continue
-        strength = Strength(item.rank).label if item.rank else "pivot seed" if item.indicator else "reached"
-        comment = f"graphpivot: {strength}"
-        if item.confidence is not None:
-            comment += f", confidence {item.confidence}"
-        if item.notes:
-            comment += "; " + "; ".join(sorted(item.notes))
-        attr = MISPAttribute()
-        attr.from_dict(type=kind[0], value=kind[1], category="Network activity", uuid=misp_uuid("attribute", ref),
-                       to_ids=item.rank >= int(Strength.MEDIUM) or (not item.rank and item.indicator),
-                       comment=comment, timestamp=as_of, distribution=5)
-        if item.valid_from is not None:
-            attr.first_seen = item.valid_from
-        if item.valid_until is not None and (item.valid_from is None or item.valid_until > item.valid_from):
-            attr.last_seen = item.valid_until
-        if item.rank:
-            attr.add_tag(f'graphpivot:strength="{Strength(item.rank).label}"')
-        for threat in sorted(item.threats):
-            attr.add_tag(f'graphpivot:threat="{threat}"')
-        attributes[ref] = attr
+        attributes[ref] = _attribute(ref, item, kind, as_of)
     for key in sorted(b.sightings):
         s = b.sightings[key]
-        attr = attributes.get(s.ref)
-        if attr is None:
+        target = attributes.get(s.ref)
+        if target is None:
             continue
         sighting = MISPSighting()
         sighting.from_dict(type="0", date_sighting=s.last_seen, uuid=misp_uuid("sighting", key),
                            source=f"graphpivot host {s.host} {s.edge} x{s.count} via {', '.join(s.sensors)}")
-        attr.sightings.append(sighting)
+        target.sightings.append(sighting)
     for attr in attributes.values():
         event.add_attribute(**attr.to_dict())
         event.attributes[-1].sightings = attr.sightings
@@ -122,9 +105,30 @@ def _event(b: Builder, info: str) -> MISPEvent:
     return event
 
 
-def _date(epoch: int) -> str:
-    from datetime import UTC, datetime
+def _attribute(ref: Ref, item: Any, kind: tuple[str, str], as_of: int) -> MISPAttribute:
+    """One value's attribute: type, to_ids, the grade as comment and tags, the intel's window."""
+    strength = Strength(item.rank).label if item.rank else "pivot seed" if item.indicator else "reached"
+    comment = f"graphpivot: {strength}"
+    if item.confidence is not None:
+        comment += f", confidence {item.confidence}"
+    if item.notes:
+        comment += "; " + "; ".join(sorted(item.notes))
+    attr = MISPAttribute()
+    attr.from_dict(type=kind[0], value=kind[1], category="Network activity", uuid=misp_uuid("attribute", ref),
+                   to_ids=item.rank >= int(Strength.MEDIUM) or (not item.rank and item.indicator),
+                   comment=comment, timestamp=as_of, distribution=5)
+    if item.valid_from is not None:
+        attr.first_seen = datetime.fromtimestamp(item.valid_from, UTC)
+    if item.valid_until is not None and (item.valid_from is None or item.valid_until > item.valid_from):
+        attr.last_seen = datetime.fromtimestamp(item.valid_until, UTC)
+    if item.rank:
+        attr.add_tag(f'graphpivot:strength="{Strength(item.rank).label}"')
+    for threat in sorted(item.threats):
+        attr.add_tag(f'graphpivot:threat="{threat}"')
+    return attr
 
+
+def _date(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 

@@ -225,8 +225,8 @@ class Builder:
     # ---------------------------------------------------------------- pivots
     def pivot(self, rows: PivotRows) -> None:
         seeds = _seed_refs(rows.params)
-        for seed in seeds:
-            self.value(seed)
+        for seed_ref in seeds:
+            self.value(seed_ref)
         self.moment(*(r.get(k) for r in rows.rows for k in ("first_seen", "last_seen")))
         for row in rows.rows:
             reached = _reached(row)
@@ -335,27 +335,8 @@ def _build(b: Builder, label: str) -> dict[str, Any]:
         obs = observable(ref)
         observables[ref] = obs
         objects.append(obs)
-    indicators: dict[Ref, Any] = {}
-    for ref in sorted(b.values):
-        item = b.values[ref]
-        if not item.indicator:
-            continue
-        valid_from = item.valid_from if item.valid_from is not None else as_of
-        extra: dict[str, Any] = {}
-        if item.valid_until is not None and item.valid_until > valid_from:
-            extra["valid_until"] = timestamp(item.valid_until)
-        if item.confidence is not None:
-            extra["confidence"] = item.confidence
-        about = f"threats: {', '.join(sorted(item.threats))}" if item.threats else "no threat named"
-        extra["description"] = "; ".join([f"graphpivot {ref[0]} {ref[1]} ({about})", *sorted(item.notes)])
-        if item.rank:
-            extra["x_graphpivot_strength"] = Strength(item.rank).label
-        indicators[ref] = stix2.Indicator(
-            id=stix_id("indicator", ref[0], ref[1]), name=ref[1], pattern=pattern(ref), pattern_type="stix",
-            valid_from=timestamp(valid_from), indicator_types=_indicator_types(item), allow_custom=True,
-            **owned, **extra,
-        )
-        objects.append(indicators[ref])
+    indicators = _indicators(b, as_of, owned)
+    objects.extend(indicators.values())
     relationships: list[Any] = []
     seen: set[str] = set()
 
@@ -396,6 +377,45 @@ def _build(b: Builder, label: str) -> dict[str, Any]:
     for domain, address in sorted(b.resolutions):
         relate("resolves-to", observables[domain].id, observables[address].id)
     objects.extend(relationships)
+    objects.extend(_sightings(b, indicators, observables, common, owned))
+    bundle = stix2.Bundle(id=stix_id("bundle", label, [o.id for o in objects]), objects=objects, allow_custom=True)
+    data: dict[str, Any] = json.loads(bundle.serialize())
+    if b.skipped:
+        data["x_graphpivot_skipped"] = dict(sorted(b.skipped.items()))
+    return data
+
+
+def _indicators(b: Builder, as_of: int, owned: dict[str, Any]) -> dict[Ref, Any]:
+    """An indicator per value intel or the hunt calls one: its pattern, window, confidence and grade."""
+    indicators: dict[Ref, Any] = {}
+    for ref in sorted(b.values):
+        item = b.values[ref]
+        if not item.indicator:
+            continue
+        valid_from = item.valid_from if item.valid_from is not None else as_of
+        extra: dict[str, Any] = {}
+        if item.valid_until is not None and item.valid_until > valid_from:
+            extra["valid_until"] = timestamp(item.valid_until)
+        if item.confidence is not None:
+            extra["confidence"] = item.confidence
+        about = f"threats: {', '.join(sorted(item.threats))}" if item.threats else "no threat named"
+        extra["description"] = "; ".join([f"graphpivot {ref[0]} {ref[1]} ({about})", *sorted(item.notes)])
+        if item.rank:
+            extra["x_graphpivot_strength"] = Strength(item.rank).label
+        indicators[ref] = stix2.Indicator(
+            id=stix_id("indicator", ref[0], ref[1]), name=ref[1], pattern=pattern(ref), pattern_type="stix",
+            valid_from=timestamp(valid_from), indicator_types=_indicator_types(item), allow_custom=True,
+            **owned, **extra,
+        )
+    return indicators
+
+
+def _sightings(
+    b: Builder, indicators: dict[Ref, Any], observables: dict[Ref, Any], common: dict[str, Any],
+    owned: dict[str, Any],
+) -> list[Any]:
+    """Sensor identities, the sightings of exposed hosts and, for connections, their observed traffic."""
+    objects: list[Any] = []
     sensors: dict[str, Any] = {}
     for key in sorted(b.sightings):
         s = b.sightings[key]
@@ -420,11 +440,7 @@ def _build(b: Builder, label: str) -> dict[str, Any]:
             where_sighted_refs=[sensors[n].id for n in s.sensors], first_seen=timestamp(s.first_seen),
             last_seen=timestamp(s.last_seen), count=s.count, confidence=s.confidence, description=s.description,
             x_graphpivot_host=s.host, x_graphpivot_edge=s.edge, allow_custom=True, **owned, **extra))
-    bundle = stix2.Bundle(id=stix_id("bundle", label, [o.id for o in objects]), objects=objects, allow_custom=True)
-    data: dict[str, Any] = json.loads(bundle.serialize())
-    if b.skipped:
-        data["x_graphpivot_skipped"] = dict(sorted(b.skipped.items()))
-    return data
+    return objects
 
 
 def _pivot_target(

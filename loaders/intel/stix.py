@@ -592,7 +592,7 @@ def _sighting(b: _Bundle, obj: dict[str, Any]) -> Iterator[Record]:
         yield b.reject(obj["id"], _reason(exc), obj)
         return
     count = obj.get("count") if isinstance(obj.get("count"), int) and not isinstance(obj.get("count"), bool) else 1
-    refs = obj.get("where_sighted_refs") if isinstance(obj.get("where_sighted_refs"), list) else []
+    refs: list[Any] = obj["where_sighted_refs"] if isinstance(obj.get("where_sighted_refs"), list) else []
     sensors = sorted({str(b.objects[k].get("name")) for ref in refs for k in b.keys(ref)
                       if isinstance(b.objects[k].get("name"), str)})
     seen = first if first is not None else (last if last is not None else b.observed_at)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import config, db, demo, detections, enrich, exposure, hunt, load, pivot, triage
+from graphpivot.cli import browser, config, db, demo, detections, enrich, export, exposure, hunt, load, pivot, triage
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -23,11 +23,11 @@ app.add_typer(pivot.app, name="pivot")
 app.add_typer(enrich.app, name="enrich")
 app.add_typer(config.app, name="config")
 app.add_typer(triage.app, name="triage")
-export_app = typer.Typer(help="Send findings and indicators on: detections for the sensors.", no_args_is_help=True)
-export_app.command("zeek-intel")(detections.export_zeek_intel)
-export_app.command("suricata")(detections.export_suricata)
-export_app.command("rpz")(detections.export_rpz)
-app.add_typer(export_app, name="export")
+export.app.command("zeek-intel")(detections.export_zeek_intel)
+export.app.command("suricata")(detections.export_suricata)
+export.app.command("rpz")(detections.export_rpz)
+app.add_typer(export.app, name="export")
+app.add_typer(browser.app, name="browser")
 app.command("demo")(demo.demo)
 app.command("exposure")(exposure.exposure)
 app.command("hunt")(hunt.hunt)

@@ -10,8 +10,10 @@ import typer
 from graphpivot.browser import browser_link
 from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.export import RenderOption, check_render, write_render
 from graphpivot.cli.options import Browser, HuntFlags, option_block
 from graphpivot.config import HuntDefaults
+from graphpivot.export.result_graph import findings_graph
 from graphpivot.hunt.exposure import Exposure, parse_seed
 from graphpivot.hunt.model import ExposureError, Finding, Options
 from graphpivot.hunt.runner import QueryRun, Runner
@@ -93,6 +95,7 @@ def exposure(
         str, typer.Option("--min-strength", help="weak, low, medium, strong or 'very strong'.")
     ] = "weak",
     browser: Browser = False,
+    render_html: RenderOption = None,
     *,
     flags: HuntFlags,
 ) -> None:
@@ -104,6 +107,7 @@ def exposure(
     except ValueError as exc:
         fail(f"--min-strength: {exc}")
     options = make_options(flags, state(ctx).settings.hunt, expand=expand)
+    check_render(render_html)
     with state(ctx).store(existing=True) as store:
         runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
         try:
@@ -114,7 +118,12 @@ def exposure(
             fail(f"{runner.runs[-1].query_id}: {exc}; narrow it with --since/--until or raise --timeout", code=3)
         kept, hidden = apply_marks(result.findings, read_marks(store), int(time.time()))
         silent = _why_nothing(store, list(seeds or [])) if seeds and not kept and not hidden else None
-    findings = [f for f in kept if f.strength >= floor]
+        findings = [f for f in kept if f.strength >= floor]
+        if render_html is not None:
+            write_render(render_html, findings_graph(
+                store, [f.as_dict() for f in findings], since=options.since, until=options.until,
+                title="exposure to " + (", ".join(seeds or []) or "every indicator"), query_id="exposure",
+                columns=TABLE_COLUMNS))
     if fmt in ("json", "ndjson"):
         render([f.as_dict() for f in findings], fmt)
     else:

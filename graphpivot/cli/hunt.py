@@ -9,8 +9,10 @@ import typer
 
 from graphpivot.catalog import QueryError
 from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.export import FINDING_COLUMNS, RenderOption, check_render, write_render
 from graphpivot.cli.exposure import finding_link, make_options, print_explain, time_option
 from graphpivot.cli.options import Browser, HuntFlags, option_block
+from graphpivot.export.result_graph import findings_graph
 from graphpivot.hunt.model import ExposureError
 from graphpivot.hunt.pack import HuntResult, run_hunt
 from graphpivot.hunt.report import report_format, summary, write_report
@@ -53,6 +55,7 @@ def hunt(
     ] = None,
     expand: Annotated[bool, typer.Option("--expand/--no-expand", help="Expand indicators over infrastructure.")] = True,
     browser: Browser = False,
+    render_html: RenderOption = None,
     *,
     flags: HuntFlags,
 ) -> None:
@@ -65,6 +68,7 @@ def hunt(
         if not report.parent.is_dir():
             fail(f"{report}: folder {report.parent} does not exist")
     options = make_options(flags, state(ctx).settings.hunt, expand=expand)
+    check_render(render_html)
     first_use = None if new_since is None else time_option(new_since, "--new-since", 0)
     with state(ctx).store(existing=True) as store:
         runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
@@ -74,6 +78,10 @@ def hunt(
             fail(str(exc))
         except QueryTimeout as exc:
             fail(f"{runner.runs[-1].query_id}: {exc}; narrow it with --since/--until or raise --timeout", code=3)
+        if render_html is not None:
+            write_render(render_html, findings_graph(
+                store, [f.as_dict() for f in result.findings], since=options.since, until=options.until,
+                title="hunt findings", query_id="hunt", columns=FINDING_COLUMNS))
     print_summary(result)
     if report is not None:
         fmt = write_report(result, report)

@@ -13,6 +13,8 @@ from rich.table import Table
 from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root, parse_query
 from graphpivot.cli.context import err, fail, state
+from graphpivot.cli.export import RenderOption, check_render, write_render
+from graphpivot.export.result_graph import pivot_graph
 from graphpivot.output import FORMATS, SafeConsole, markup_value, render
 from graphpivot.presence import explain_empty
 from graphpivot.querylint import WRITES, code_only, lint
@@ -116,6 +118,7 @@ def run(
     browser: Annotated[
         bool, typer.Option("--browser", help="Also print a Neo4j Browser link opening this query and its parameters.")
     ] = False,
+    render_html: RenderOption = None,
 ) -> None:
     """Run a stored query in a read transaction, with a timeout, and print its rows."""
     if fmt not in FORMATS:
@@ -132,6 +135,7 @@ def run(
         params = query.bind(raw)
     except QueryError as exc:
         fail(str(exc))
+    check_render(render_html)
     st = state(ctx)
     with st.store(existing=True) as store:
         cypher = query.cypher_for(store.engine)
@@ -143,6 +147,9 @@ def run(
         except QueryTimeout as exc:
             fail(f"{query_id}: {exc}; narrow it (seeds, since/until, max_fanout) or raise --timeout", EXIT_TIMEOUT)
         empty = explain_empty(store, query, params) if not rows else None
+        if render_html is not None:
+            write_render(render_html, pivot_graph(store, query.id, query.header.title, params, rows,
+                                                  query.header.columns))
     render(rows, fmt, query.header.columns or None)
     if browser:
         try:

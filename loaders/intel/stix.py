@@ -16,6 +16,10 @@ observable and indicator value in it and is ABOUT every threat; each ``report``
 * ``MENTIONS`` carries ``to_ids``: true for a value an indicator pattern names, false for an
   observable (top-level, in ``observed-data`` or behind ``network-traffic``) that only
   describes what was seen; the exposure grading treats the latter as context.
+* ``sighting`` objects that name the internal host that saw the value (graphpivot's own
+  export: ``x_graphpivot_host``, ``x_graphpivot_edge``) become that host's telemetry edge to
+  each value of the sighted indicator (QUERIED a domain, CONNECTED_TO an IP, REQUESTED a URL)
+  with the sighting's first/last seen and count, sourced from its ``where_sighted_refs``.
 * Relationships: threat-to-threat ones become ``RELATED_TO {relationship}``; one
   between a threat and an indicator or observable (``indicates``, ``consists-of``,
   ``communicates-with``, ``uses`` ...) becomes ``ATTRIBUTED_TO`` from each value to
@@ -250,7 +254,7 @@ def _denote(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
             b.mentions[key] = [_Mention(n, {"to_ids": False}) for n in _sco(obj)]
         elif obj_type == "observed-data":
             yield from _observed(b, key, obj)
-        elif obj_type not in ("network-traffic", "relationship", "marking-definition", *REPORT_TYPES):
+        elif obj_type not in ("network-traffic", "relationship", "marking-definition", "sighting", *REPORT_TYPES):
             yield b.skipped(obj_type)
     except Exception as exc:  # any object problem is this object's reject, never the load's crash
         yield b.reject(obj["id"], _reason(exc), obj)
@@ -506,6 +510,8 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
     for key, obj in b.objects.items():
         if obj["type"] in SCO_TYPES:
             yield from _embedded_refs(b, key, obj)
+        elif obj["type"] == "sighting":
+            yield from _sighting(b, obj)
     for mentions in b.mentions.values():
         for m in mentions:
             props = dict(m.node.props)
@@ -614,6 +620,43 @@ def _relationship(b: _Bundle, obj: dict[str, Any], attributed: set[Ref]) -> Iter
                           describe=describe)
     else:
         yield b.skipped(describe)
+
+
+SIGHTING_EDGES = {"QUERIED": ("Domain",), "CONNECTED_TO": ("IP", "Domain"), "REQUESTED": ("URL",)}
+_SIGHTING_DEFAULT = {"Domain": "QUERIED", "IP": "CONNECTED_TO", "URL": "REQUESTED"}
+
+
+def _sighting(b: _Bundle, obj: dict[str, Any]) -> Iterator[Record]:
+    """An internal host's sighting of an indicator's values: its telemetry edges to them."""
+    host = obj.get("x_graphpivot_host")
+    values = _mentions_of(b, obj.get("sighting_of_ref"))
+    if not isinstance(host, str) or not host.strip() or not values:
+        yield b.skipped("sighting without an internal host (x_graphpivot_host) or of no value")
+        return
+    try:
+        first, last = optional_epoch(obj.get("first_seen")), optional_epoch(obj.get("last_seen"))
+        node = entity("Host", host)
+    except (InvalidValue, TypeError, ValueError) as exc:
+        yield b.reject(obj["id"], _reason(exc), obj)
+        return
+    count = obj.get("count") if isinstance(obj.get("count"), int) and not isinstance(obj.get("count"), bool) else 1
+    refs: list[Any] = obj["where_sighted_refs"] if isinstance(obj.get("where_sighted_refs"), list) else []
+    sensors = sorted({str(b.objects[k].get("name")) for ref in refs for k in b.keys(ref)
+                      if isinstance(b.objects[k].get("name"), str)})
+    seen = first if first is not None else (last if last is not None else b.observed_at)
+    props: dict[str, Any] = {"first_seen": seen, "last_seen": max(seen, last or seen), "count": count}
+    if sensors:
+        props["sources"] = sensors
+    wanted = obj.get("x_graphpivot_edge")
+    yield node
+    for m in values:
+        label = m.node.label
+        rel = wanted if isinstance(wanted, str) and label in SIGHTING_EDGES.get(wanted, ()) else (
+            _SIGHTING_DEFAULT.get(label))
+        if rel is None:
+            yield b.skipped(f"sighting of a {label}")
+            continue
+        yield Edge(rel, "Host", node.key, label, m.node.key, dict(props))
 
 
 def _pairs(

@@ -1,0 +1,1 @@
+"""Findings that leave graphpivot: STIX 2.1 bundles, MISP events, graph files (GraphML, CSV)."""

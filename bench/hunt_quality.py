@@ -362,7 +362,7 @@ def git_commit() -> str:
 def report(args: argparse.Namespace, by_scale: Saved, version: str, wall: float) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"## {args.title}", "",
-             f"Run {when}; bench commit `{git_commit()}`; CLI `{args.cli}` ({version}); "
+             f"Run {when}; bench commit `{git_commit()}`; CLI `{args.cli_shown}` ({version}); "
              f"seeds {', '.join(map(str, args.seed_list))}; wall time {wall / 60:.1f} min on "
              f"{os.cpu_count()} cores.", "",
              "```", "python " + shlex.join(["bench/hunt_quality.py", *sys.argv[1:]]), "```", ""]
@@ -405,6 +405,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                       else [int(s) for s in args.seeds.split(",")])
     default = "ladybug,neo4j" if os.environ.get("GRAPHPIVOT_NEO4J_URI") else "ladybug"
     args.engine_list = (args.engines or default).split(",")
+    args.cli_shown = args.cli
     if exe := shutil.which(args.cli):
         args.cli = exe
     else:

@@ -117,7 +117,6 @@ def test_cli_render_and_export_graph(tmp_path: Path) -> None:
     lb = LadybugStore(db)
     lb.init_schema()
     load(lb, scenario(), source="demo")
-    node_counts, edge_counts = lb.counts()
     lb.close()
     run = CliRunner()
     base = ["--engine", "ladybug", "--db", str(db)]
@@ -135,6 +134,9 @@ def test_cli_render_and_export_graph(tmp_path: Path) -> None:
     done = run.invoke(app, [*base, "export", "graph", "--all", "-o", str(tmp_path / "all.graphml")])
     assert done.exit_code == 0, done.output
     whole = nx.read_graphml(tmp_path / "all.graphml")
+    lb = LadybugStore(db)  # counted now: the CLI installed the reference data on first open
+    node_counts, edge_counts = lb.counts()
+    lb.close()
     assert (whole.number_of_nodes(), whole.number_of_edges()) == (sum(node_counts.values()),
                                                                    sum(edge_counts.values()))
     done = run.invoke(app, [*base, "exposure", SEED, "--render", str(tmp_path / "x.txt")])

@@ -38,7 +38,7 @@ HUNT_TESTS = "tests/integration/test_hunt_queries.py"
 CHECKED_ELSEWHERE: dict[str, str] = {
     hunt: HUNT_TESTS
     for hunt in (
-        "exposure-domain", "exposure-subdomain", "exposure-ip", "exposure-url", "exposure-url-host",
+        "exposure-domain", "exposure-subdomain", "exposure-ip", "exposure-url",
         "exposure-fingerprint", "indicator-intel", "ws-rare-service", "ws-first-seen", "ws-specific-url",
         "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time", "hosts-requested",
         "exposure-certificate", "exposure-dns-answer", "exposure-server-fingerprint", "entity-lists", "prevalence",

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from graphpivot.browser import browser_link
+from graphpivot.canonical import url_host
 from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.export import RenderOption, check_render, write_render
@@ -144,12 +145,22 @@ def exposure(
         raise typer.Exit(silent[1])
 
 
+def _in_graph(store: GraphStore, kind: str, key: str) -> bool:
+    """Whether the seed is a node of the graph; a URL seed also counts when its site is one."""
+    if key in present(store, (kind,), [key]):
+        return True
+    if kind != "URL":
+        return False
+    site_kind, site = url_host(key)
+    return site in present(store, (site_kind,), [site])
+
+
 def _why_nothing(store: GraphStore, seeds: list[str]) -> tuple[str, int]:
     """Why explicit seeds gave no finding: not in the graph at all, or no host touched them."""
     parsed = [parse_seed(s) for s in seeds]
-    missing = [key for kind, key in parsed if key not in present(store, (kind,), [key])]
+    missing = [key for kind, key in parsed if not _in_graph(store, kind, key)]
     if missing:
         return (f"no findings: not in the graph: {', '.join(missing)} (no intel or telemetry names it; "
-                "for a URL, 'exposure' also checks its site once telemetry holds it)", EXIT_UNKNOWN_SEED)
+                "for a URL, neither the URL nor its site)", EXIT_UNKNOWN_SEED)
     return (f"no findings: {', '.join(k for _, k in parsed)} in the graph, but no internal host touched them "
             "inside the window (see 'graphpivot pivot run' for its infrastructure)", EXIT_EMPTY)

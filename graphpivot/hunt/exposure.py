@@ -7,12 +7,14 @@ Here each row is graded and the rows are folded into one finding per
 
 1. *very strong*: the exact URL, or the client fingerprint of the malware;
 2. *strong*: the exact domain or IP;
-3. *medium*: a name under an indicator domain, or the site of an indicator URL;
+3. *medium*: a name under an indicator domain, or the site of an indicator URL (matched from the
+   URL's text, so a URL no telemetry logged still finds the hosts that reached its site);
 4. *pivot*: infrastructure reached from an indicator through a dedicated attribute
    (``--expand``: shared IP at overlapping times, name server, certificate, ...; degree
    2-5 and on no list); through a hub or a listed attribute it stays *weak*;
 5. *low*: a weak web-service finding raised by rare internal use or a large upload;
-6. *weak*: a popular or abusable service, a name everyone uses, intel context.
+6. *weak*: a popular or abusable service, a name everyone uses, intel context, another name of an
+   indicator URL's registered domain.
 
 Before grading, every observation learns what the reference data says about what the
 host touched (warninglists, noise, web service: ``entity-lists``) and how many internal
@@ -30,7 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from graphpivot.canonical import InvalidValue
+from graphpivot.canonical import InvalidValue, registered_domain, url_host
 from graphpivot.hunt.evidence import evidence_path
 from graphpivot.hunt.grading import grade
 from graphpivot.hunt.intel import Intel, intel_from_rows
@@ -129,6 +131,44 @@ class Exposure:
             for hunt in hunts:
                 for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
                     observations.append(Observation.from_row(hunt, row))
+        return observations + self.url_sites(sorted(key for (kind, key) in intel if kind == "URL"))
+
+    def url_sites(self, urls: list[str]) -> list[Observation]:
+        """Hosts that reached an indicator URL's site (``url-host``) or another name of the site's registered
+        domain (``url-domain``), found from the URL's text: the URL itself need not be in the graph."""
+        sites: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for url in urls:
+            sites[url_host(url)].append(url)
+        observations: list[Observation] = []
+        for label, hunt in REACHED_HUNTS.items():
+            keys = sorted(key for (kind, key) in sites if kind == label)
+            for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
+                for url in sites[(label, row["indicator"])]:
+                    if row.get("url") != url:  # the exact URL is exposure-url's evidence
+                        observations.append(Observation.from_row(
+                            hunt, row, indicator=url, indicator_kind="URL", evidence="url-host"))
+        return observations + self._registered_domains(
+            {url: key for (kind, key), group in sites.items() if kind == "Domain" for url in group})
+
+    def _registered_domains(self, site_of: dict[str, str]) -> list[Observation]:
+        """``url-domain`` rows: other names under each site's registered domain, unless the site or that domain
+        is a service, popular or shared (every user of the provider would match)."""
+        parents: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for url, site in site_of.items():
+            if parent := registered_domain(site):
+                parents[parent].append((url, site))
+        facts = self.facts(set(parents) | set(site_of.values()))
+        parents = {parent: [(url, site) for url, site in group if not facts.get(site, Facts()).shared]
+                   for parent, group in parents.items() if not facts.get(parent, Facts()).shared}
+        observations: list[Observation] = []
+        for hunt in ("exposure-domain", "exposure-subdomain"):
+            keys = sorted(p for p, group in parents.items()
+                          if group and (hunt == "exposure-subdomain" or any(site != p for _, site in group)))
+            for row in self.runner.run_chunked(hunt, "indicators", keys, self._time()):
+                for url, site in parents[row["indicator"]]:
+                    if row["touched"] != site:
+                        observations.append(Observation.from_row(
+                            hunt, row, indicator=url, indicator_kind="URL", evidence="url-domain"))
         return observations
 
     def expanded(self, intel: dict[tuple[str, str], Intel]) -> tuple[list[Observation], int]:
@@ -311,7 +351,7 @@ class Exposure:
             pivot=best.pivot,
             query_id=best.hunt,
             query_params={
-                "indicators": [best.touched if best.pivot else best.indicator],
+                "indicators": [best.queried or best.indicator],
                 "since": self.options.since,
                 "until": self.options.until,
             },

@@ -74,6 +74,9 @@ def _shared(obs: Observation, strength: Strength, options: Options, reasons: lis
         return Strength.WEAK if evidence == "exact-ip" else strength.lowered()
     elif evidence == "dns-answer":
         reasons.append("a DNS answer gave the host the address (no flow to it needed): weaker than a connection")
+    elif evidence == "url-domain":
+        reasons.append(f"{obs.touched} shares the registered domain of the indicator URL's site, not the site: "
+                       "perhaps the same owner, never more than weak")
     return strength
 
 

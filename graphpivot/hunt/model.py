@@ -91,10 +91,12 @@ class Observation:
     site_prevalence: int | None = None  # ... any name of its registered domain
     registered_domain: str = ""
     hub_via: str = ""  # a listed or noise attribute the pivot crossed
+    queried: str = ""  # the key the hunt was run with (a URL's site, a pivot's reached name): its re-run link
 
     @classmethod
     def from_row(cls, hunt: str, row: dict[str, Any], **override: Any) -> Observation:
         values = {
+            "queried": row["indicator"],
             "host": row["host"],
             "indicator": row["indicator"],
             "indicator_kind": row["indicator_kind"],

@@ -54,6 +54,7 @@ EVIDENCE_STRENGTH: dict[str, Strength] = {
     "server-certificate": Strength.STRONG,
     "subdomain": Strength.MEDIUM,
     "url-host": Strength.MEDIUM,
+    "url-domain": Strength.WEAK,
     "dns-answer": Strength.MEDIUM,
     "server-fingerprint": Strength.MEDIUM,
     "infrastructure": Strength.PIVOT,
@@ -66,13 +67,12 @@ HUNT_EVIDENCE = {
     "exposure-domain": "exact-domain",
     "exposure-ip": "exact-ip",
     "exposure-subdomain": "subdomain",
-    "exposure-url-host": "url-host",
     "exposure-certificate": "server-certificate",
     "exposure-dns-answer": "dns-answer",
     "exposure-server-fingerprint": "server-fingerprint",
 }
 KIND_HUNTS: dict[str, tuple[str, ...]] = {
-    "URL": ("exposure-url", "exposure-url-host"),
+    "URL": ("exposure-url",),  # a URL's site and registered domain: Exposure.url_sites
     "Fingerprint": ("exposure-fingerprint", "exposure-server-fingerprint"),
     "Domain": ("exposure-domain", "exposure-subdomain"),
     "IP": ("exposure-ip", "exposure-dns-answer"),

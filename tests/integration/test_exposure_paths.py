@@ -140,6 +140,11 @@ def telemetry() -> Iterator[Record]:
     for name in ("context-only.example", "context-sibling.example"):
         yield Edge("RESOLVES_TO", "Domain", name, "IP", "198.18.7.7", seen())
     yield q(h[13], "context-sibling.example")
+    # URL seeds no telemetry logged (a URL seen only in a report): its site and its registered domain.
+    yield q(h[14], "cdn.actor-site.example")
+    yield q(h[15], "actor-site.example")
+    yield q(h[16], "mail.actor-site.example")
+    yield q(h[17], "docs.google.com")
     for host in HOSTS:
         yield entity("Host", host)
 
@@ -203,6 +208,22 @@ def test_dns_only_and_sni_only_touches_of_an_indicator_urls_site(plain: dict[tup
 def test_server_fingerprint_and_sni_only_exact_domain(plain: dict[tuple[str, str], Finding]) -> None:
     assert grade_of(plain, HOSTS[4], JA3S) == ("server-fingerprint", "medium")
     assert grade_of(plain, HOSTS[5], "c2-sni.example") == ("exact-domain", "strong")
+
+
+def test_url_seed_absent_from_the_graph_finds_its_site_and_registered_domain(planted: GraphStore) -> None:
+    seed, docs = "hxxp://cdn[.]actor-site[.]example/p.bin", "https://docs.google.com/document/d/1x/edit"
+    result = Exposure(Runner(planted), Options()).run([seed, docs])
+    got = {(f.host, f.indicator): f for f in result.findings}
+    url = "http://cdn.actor-site.example/p.bin"
+    assert not planted.read("MATCH (u:URL {key: $k}) RETURN u", {"k": url})  # matched from the text alone
+    assert grade_of(got, HOSTS[14], url) == ("url-host", "medium")
+    for host, name in ((HOSTS[15], "actor-site.example"), (HOSTS[16], "mail.actor-site.example")):
+        f = got[(host, url)]
+        assert (f.evidence, f.strength, f.touched) == ("url-domain", Strength.WEAK, [name])
+    assert {f.host for f in result.findings if f.indicator == url} == set(HOSTS[14:17])
+    # A document on a popular service: its site, weak; never every user of the provider's other names.
+    docs_hits = [f for f in result.findings if f.indicator == docs]
+    assert [(f.host, f.evidence, f.strength) for f in docs_hits] == [(HOSTS[17], "web-service", Strength.WEAK)]
 
 
 # ---------------------------------------------------------------- point 4: context is not an indicator

@@ -219,3 +219,30 @@ def test_db_status_on_a_fresh_graph_shows_reference_data(store: GraphStore, tmp_
         assert component in text
     again = CliRunner().invoke(app, [*base, "db", "status"])
     assert "reference data" not in again.stderr  # installed once, then current
+
+
+def test_url_seed_found_by_its_site_in_real_zeek_logs(store: GraphStore, data_dir: Path, tmp_path: Path) -> None:
+    """A URL no log holds (as a report gives it, defanged) finds the hosts that reached its site (medium)
+    and, weaker, the other names of its registered domain; expected hosts come from the logs directly."""
+    if store.engine == "ladybug":
+        store.close()
+    base = cli_base(store, tmp_path, "url")
+    logs = [str(p) for p in sorted((data_dir / "zeek-zat").glob("*/*.log"))]
+    runner = CliRunner()
+    assert runner.invoke(app, [*base, "load", "zeek", *logs]).exit_code == 0
+    site, names = "h1.wensa.at", set()
+    for host, rel, target, _, _ in touches(data_dir):
+        name = target.split("/")[2].lower() if rel == "REQUESTED" else target.lower()
+        if name == site or name.endswith(".wensa.at"):
+            names.add((host, name))
+    result = runner.invoke(app, [*base, "exposure", "hxxp://h1[.]wensa[.]at/never/logged.php", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    got = {f["host"]: f for f in json.loads(result.stdout)}
+    on_site = {host for host, name in names if name == site}
+    elsewhere = {host for host, name in names if name != site} - on_site
+    assert on_site and elsewhere <= set(got) and on_site <= set(got)
+    assert {h: (got[h]["evidence"], got[h]["strength"]) for h in on_site} == {
+        h: ("url-host", "medium") for h in on_site}
+    assert {h: (got[h]["evidence"], got[h]["strength"]) for h in elsewhere} == {
+        h: ("url-domain", "weak") for h in elsewhere}
+    assert set(got) == on_site | elsewhere

@@ -258,8 +258,8 @@ class Answers:
                 "count": props["count"], "bytes_out": props.get("bytes_out", 0) if rel != "QUERIED" else 0,
                 "telemetry": props["sources"], "service": service, "degree": degree, "users": users}
 
-    def _site_rows(self, indicator: str, kind: str, site: tuple[str, str], hops: int, since: int, until: int,
-                   skip_url: str = "") -> list[dict[str, Any]]:
+    def _site_rows(self, indicator: str, kind: str, site: tuple[str, str], hops: int, since: int,
+                   until: int) -> list[dict[str, Any]]:
         """Host rows for one site (Domain or IP): DNS or flows, and HTTP requests to URLs on it."""
         label, key = site
         rows = []
@@ -275,7 +275,7 @@ class Answers:
                     rows.append(self.row(host, indicator, kind, "CONNECTED_TO", "", key, hops, props, "", degree,
                                          users))
         for (host, url), props in self.w.requested.items():
-            if self.w.on_host[url] == site and url != skip_url and overlaps(props, since, until):
+            if self.w.on_host[url] == site and overlaps(props, since, until):
                 rows.append(self.row(host, indicator, kind, "REQUESTED", url, key, hops, props, service, degree, users))
         return rows
 
@@ -308,14 +308,6 @@ class Answers:
             for (host, url), props in self.w.requested.items()
             if url in indicators and overlaps(props, since, until)
         ]
-
-    def exposure_url_host(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
-        rows = [r for u in indicators for r in self._site_rows(u, "URL", self.w.on_host[u], 0, since, until, u)]
-        for url in indicators:
-            label, site = self.w.on_host[url]
-            if label == "Domain":
-                rows += self._sni_rows(url, "URL", site, since, until)
-        return rows
 
     def _server_rows(self, kind: str, links: dict[tuple[str, str, str], tuple[int, int]], indicators: list[str],
                      since: int, until: int, *, timed: Callable[[str], bool]) -> list[dict[str, Any]]:
@@ -629,7 +621,6 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]
     "exposure-subdomain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_subdomain(DOMAINS, s, u)),
     "exposure-ip": ({"indicators": IPS}, lambda s, u: ANSWERS.exposure_ip(IPS, s, u)),
     "exposure-url": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url(URLS, s, u)),
-    "exposure-url-host": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url_host(URLS, s, u)),
     "exposure-fingerprint": ({"indicators": FPS}, lambda s, u: ANSWERS.exposure_fingerprint(FPS, s, u)),
     "exposure-certificate": ({"indicators": CERTS}, lambda s, u: ANSWERS.exposure_certificate(CERTS, s, u)),
     "exposure-server-fingerprint": ({"indicators": FPS},

@@ -312,7 +312,14 @@ class Ingestor:
             if self._services and node.label in ("Domain", "URL"):
                 self._link_service(node.label, node.key, props)
         else:
+            seen = pending.get("first_seen"), pending.get("last_seen")
             merge_into(pending, props, spec.props)
+            if (pending.get("first_seen"), pending.get("last_seen")) != seen:
+                # the links made from the node's first record follow its times (else they depend on the batching)
+                if node.label == "Domain":
+                    self._link_parent(node.key, pending)
+                if self._services and node.label in ("Domain", "URL"):
+                    self._link_service(node.label, node.key, pending)
         if from_edge:
             return
         unknown = props.keys() - _NODE_PROPS[node.label]

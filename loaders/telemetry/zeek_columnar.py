@@ -311,7 +311,7 @@ def map_block(block: Block, name: str, tm: Telemetry) -> list[Reject]:
 def _queried(ok: pl.DataFrame, tm: Telemetry) -> pl.DataFrame:
     """Fold the ``QUERIED`` edges; the places of the lines that stated one."""
     asked = ok.filter(pl.col("host").is_not_null())
-    edges = asked.group_by("host", "name").agg(
+    edges = asked.group_by("host", "name", maintain_order=True).agg(
         pl.col("ts").min().alias("first"),
         pl.col("ts").max().alias("last"),
         pl.len().alias("count"),
@@ -360,7 +360,7 @@ def _answers(ok: pl.DataFrame, tm: Telemetry, facts: list[pl.DataFrame], reasons
         "idx", "ts", pl.col("qtn").alias("rel"), pl.col("name").alias("src"), pl.col("value").alias("dst")
     )
     found = pl.concat([chain_edges, name_edges])
-    edges = found.group_by("rel", "src", "dst").agg(
+    edges = found.group_by("rel", "src", "dst", maintain_order=True).agg(
         pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"), pl.len().alias("count")
     )
     edge = tm.obs.edge_span

@@ -42,8 +42,8 @@ from graphpivot.model import Record, Reject, Skipped
 BLOCK_LINES = 100_000
 _CHAINED = ["A", "AAAA", "CNAME", "ANY", "*"]  # answers are a CNAME chain, addresses for its last name
 _NAMED = ["MX", "NS"]  # answers are names, each an MX/NS edge
-_FAST_TIME = r"^\d{1,11}(\.\d+)?$"  # epoch seconds the CSV reader converts as Python would (years 1970-5138)
-_FAST_INT = r"^\d{1,15}$"  # within the converters' +-2**53
+_FAST_TIME = r"^[0-9]{1,11}(\.[0-9]+)?$"  # epoch seconds the CSV reader converts as Python would (years 1970-5138)
+_FAST_INT = r"^[0-9]{1,15}$"  # within the converters' +-2**53
 _EXTERNAL = "queries from external clients"
 _NO_QUERY = "lines without a query name"
 _NOTHING = "lines with nothing to model"
@@ -165,7 +165,7 @@ def _tsv_frame(head: TsvHeader, spec: LogSpec, name: str, block: Block) -> pl.Da
     texts, sep = block.texts, head.separator
     slow: list[int] = []
     frames = []
-    if len(sep) == 1 and sep not in "\r\n":
+    if len(sep.encode()) == 1 and sep not in "\r\n":
         want = len(head.fields) - 1
         fast = [i for i, text in enumerate(texts) if text.count(sep) == want and "\r" not in text]
         if len(fast) < len(texts):
@@ -202,6 +202,8 @@ def _csv_frame(head: TsvHeader, spec: LogSpec, lines: list[str], idx: list[int])
         empty_string_is_null=False,
         columns=sorted(set(positions.values())),
     )
+    if raw.height != len(lines):  # never seen; if the reader and the line split ever disagree, trust the latter
+        return pl.DataFrame(schema=SCHEMA), idx
     unset, empty = head.unset, head.empty
     named = [
         pl.col(f"column_{positions[f]}").alias(c) if f in positions else pl.lit(None, pl.String).alias(c)

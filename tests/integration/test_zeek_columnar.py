@@ -45,6 +45,7 @@ HOSTILE_TSV = [
     "inf\t10.0.0.2\tinf-time.example.com\t1\tA\tNOERROR\t-",
     "99999999999999\t10.0.0.2\tfar-time.example.com\t1\tA\tNOERROR\t-",  # out of range
     "1714521600\t999.1.1.1\tbad-ip.example.com\t1\tA\tNOERROR\t-",  # bad client address
+    "\u0661\u0667\u0661\u0664\u0665\u0662\u0661\u0666\u0660\u0660\t10.0.0.2\tarabic-time.example.com\t\u0661\tA\t-\t-",
     "1714521600\tnot-an-ip\tlabel\t1\tA\tNOERROR\t-",  # bad client, but a single-label name skips first
     "1714521600\t-\tno-client.example.com\t1\tA\tNOERROR\t-",  # required client unset
     "1714521600\t10.0.0.3\tshort.example.com\t1\tA",  # missing fields

@@ -255,6 +255,8 @@ ANALYSIS = """## Reading the numbers
 * **Neo4j** runs on the same 2 cores as the loader, so the server's MERGE work and the loader's parsing compete;
   the write rate is for the whole load, parsing included.
 * The naive loader runs on the first 10k lines (one auto-committed MERGE statement per query and per answer).
+* The columnar dns.log path (`read_zeek(..., columnar=True)`, the default since #11) is compared with the
+  per-line path side by side in `bench/RESULTS-columnar.md` (`bench/columnar_zeek_dns.py`).
 """
 
 

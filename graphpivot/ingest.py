@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import IO, Any
 
 from graphpivot.canonical import InvalidValue
@@ -161,6 +162,18 @@ def note_seen(props: dict[str, Any], first: int, last: int, sources: list[str]) 
         extra = [source for source in sources if source not in have]
         if extra:
             props["sources"] = have + extra
+
+
+@lru_cache(maxsize=65_536)
+def parent_domain(name: str) -> str | None:
+    """The canonical parent of a name of three labels or more, else ``None`` (``v1.0.1``: ``0.1`` is no name)."""
+    labels = name.split(".")
+    if len(labels) <= 2:
+        return None
+    try:
+        return entity("Domain", ".".join(labels[1:])).key
+    except InvalidValue:
+        return None
 
 
 class Ingestor:
@@ -312,7 +325,14 @@ class Ingestor:
             if self._services and node.label in ("Domain", "URL"):
                 self._link_service(node.label, node.key, props)
         else:
+            seen = pending.get("first_seen"), pending.get("last_seen")
             merge_into(pending, props, spec.props)
+            if (pending.get("first_seen"), pending.get("last_seen")) != seen:
+                # the links made from the node's first record follow its times (else they depend on the batching)
+                if node.label == "Domain":
+                    self._link_parent(node.key, pending)
+                if self._services and node.label in ("Domain", "URL"):
+                    self._link_service(node.label, node.key, pending)
         if from_edge:
             return
         unknown = props.keys() - _NODE_PROPS[node.label]
@@ -321,13 +341,9 @@ class Ingestor:
 
     def _link_parent(self, name: str, props: dict[str, Any]) -> None:
         """``SUBDOMAIN_OF`` to the parent name, up to two-label names (``a.b.example.com`` -> ...)."""
-        labels = name.split(".")
-        if len(labels) <= 2:
+        parent = parent_domain(name)
+        if parent is None:
             return
-        try:
-            parent = entity("Domain", ".".join(labels[1:])).key
-        except InvalidValue:
-            return  # e.g. 'v1.0.1': the parent '0.1' is no domain name, so the chain ends here
         seen = props.get("first_seen", self.observed_at)
         edge_props = {"first_seen": seen, "last_seen": props.get("last_seen", seen), "sources": props["sources"]}
         self._add_edge(Edge("SUBDOMAIN_OF", "Domain", name, "Domain", parent, edge_props))

@@ -73,7 +73,20 @@ def answer_value(text: str) -> tuple[str, str] | None:
         return None
 
 
-def _is_infrastructure(name: str) -> bool:
+def infrastructure_name(raw: str) -> tuple[str | None, str | None]:
+    """``(canonical name, None)``, or ``(None, why)`` for a name that is not Internet infrastructure.
+
+    Raises :class:`InvalidValue` for text that is no domain name.
+    """
+    name = canonical_domain(raw)
+    if "." not in name:
+        return None, "single-label names"
+    if name.endswith(".arpa"):
+        return None, "reverse-lookup (.arpa) names"
+    return name, None
+
+
+def is_infrastructure(name: str) -> bool:
     """Single-label names (NetBIOS/LLMNR style) and ``.arpa`` reverse names are no one's infrastructure."""
     return "." in name and not name.endswith(".arpa")
 
@@ -213,13 +226,9 @@ class Telemetry:
 
     def domain(self, raw: str) -> str | None:
         """Canonical name, or ``None`` (counted) for names that are not Internet infrastructure."""
-        name = canonical_domain(raw)
-        if "." not in name:
-            self.skipped["single-label names"] += 1
-            return None
-        if name.endswith(".arpa"):
-            self.skipped["reverse-lookup (.arpa) names"] += 1
-            return None
+        name, why = infrastructure_name(raw)
+        if why is not None:
+            self.skipped[why] += 1
         return name
 
     # ------------------------------------------------------------ DNS
@@ -254,7 +263,7 @@ class Telemetry:
                 self.skipped["DNS answers that are not names or addresses"] += 1
             elif value[0] == "IP":
                 self._resolves(owner, value[1], ts)
-            elif not _is_infrastructure(value[1]):
+            elif not is_infrastructure(value[1]):
                 self.skipped["DNS answers naming single-label or .arpa names"] += 1
             elif value[1] != owner:
                 self.obs.edge("CNAME", "Domain", owner, "Domain", value[1], ts)
@@ -271,7 +280,7 @@ class Telemetry:
         elif rrtype in ("CNAME", "MX", "NS"):
             if value is None or value[0] != "Domain":
                 self.skipped["DNS answers that are not names or addresses"] += 1
-            elif not _is_infrastructure(value[1]):
+            elif not is_infrastructure(value[1]):
                 self.skipped["DNS answers naming single-label or .arpa names"] += 1
             else:
                 self.obs.edge(rrtype, "Domain", owner, "Domain", value[1], ts)
@@ -452,6 +461,12 @@ class Telemetry:
         else:
             self._lines_skipped["lines with nothing to model"] += 1
         reasons.clear()
+
+    def count_lines(self, loaded: int, lines_skipped: Counter[str], parts_skipped: Counter[str]) -> None:
+        """Account for lines mapped outside :meth:`begin_line` (a columnar reader's whole block at once)."""
+        self._loaded += loaded
+        self._lines_skipped.update(lines_skipped)
+        self._parts_skipped.update(parts_skipped)
 
     def skip_line(self, reason: str) -> None:
         """A line read and deliberately not loaded (blank, a header)."""

@@ -142,18 +142,34 @@ class Observations:
             return
         self._edge(rel, src_label, src, dst_label, dst, ts, count, extra)
 
+    def edge_span(
+        self, rel: str, src_label: str, src: str, dst_label: str, dst: str, first: int, last: int, count: int,
+        **extra: Any,
+    ) -> None:
+        """Fold an edge already aggregated over many lines (seen from ``first`` to ``last``, ``count`` times)."""
+        self._edge(rel, src_label, src, dst_label, dst, first, count, extra, last)
+
     def _edge(
-        self, rel: str, src_label: str, src: str, dst_label: str, dst: str, ts: int, count: int, extra: dict[str, Any]
+        self,
+        rel: str,
+        src_label: str,
+        src: str,
+        dst_label: str,
+        dst: str,
+        ts: int,
+        count: int,
+        extra: dict[str, Any],
+        last: int | None = None,
     ) -> None:
         slot = (rel, src_label, src, dst_label, dst)
         acc = self._edges.get(slot)
+        if last is None:
+            last = ts
         if acc is None:
-            self._edges[slot] = acc = [ts, ts, count, {}]
+            self._edges[slot] = acc = [ts, last, count, {}]
         else:
-            if ts < acc[0]:
-                acc[0] = ts
-            elif ts > acc[1]:
-                acc[1] = ts
+            acc[0] = min(acc[0], ts)
+            acc[1] = max(acc[1], last)
             acc[2] += count
         if extra:
             bag = acc[3]

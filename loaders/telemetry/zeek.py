@@ -41,6 +41,7 @@ from graphpivot.loaders.telemetry.edges import (
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.telemetry.zeek_certs import CertIndex
+from graphpivot.loaders.telemetry.zeek_columnar import read_dns
 from graphpivot.loaders.telemetry.zeek_format import Kind, LogSpec, rows, sniff
 
 from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
@@ -149,8 +150,14 @@ MARKS = {
 ORDER = {"files": 0, "x509": 1}
 
 
-def read_zeek(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
-    """Every record of a set of Zeek logs (see the module doc); bad lines become rejects."""
+def read_zeek(
+    paths: Iterable[Path], *, network: Network, max_pending: int = 100_000, columnar: bool = True
+) -> Iterator[Record]:
+    """Every record of a set of Zeek logs (see the module doc); bad lines become rejects.
+
+    ``columnar`` reads dns.log in blocks with :mod:`.zeek_columnar` (same graph and accounting);
+    False maps it line by line like the other logs.
+    """
     obs = Observations(max_pending=max_pending)
     zeek = ZeekMapper(Telemetry(network, obs), CertIndex())
     plan: list[tuple[Path, str, str]] = []
@@ -172,7 +179,10 @@ def read_zeek(paths: Iterable[Path], *, network: Network, max_pending: int = 100
     plan.sort(key=lambda p: ORDER.get(p[1], 2))
     try:
         for path, kind, fmt in plan:
-            yield from _read_log(path, kind, fmt, zeek)
+            if kind == "dns" and columnar:
+                yield from read_dns(path, SPECS[kind], fmt, zeek.tm)
+            else:
+                yield from _read_log(path, kind, fmt, zeek)
         yield from obs.flush()
     finally:
         zeek.certs.close()

@@ -154,12 +154,12 @@ def rows(path: Path, spec: LogSpec, fmt: str) -> Iterator[Item]:
     come out as :class:`Skipped` (one per line), so every line read is accounted for.
     """
     if fmt == "json":
-        yield from _json_rows(path, spec)
+        yield from json_rows(path, spec)
     else:
         yield from _tsv_rows(path, spec)
 
 
-def _json_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
+def json_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
     name = str(path)
     for item in content_lines(path):
         if not isinstance(item, tuple):
@@ -232,7 +232,7 @@ def _time(value: Any, field: str) -> int:
 
 
 @dataclass
-class _Header:
+class TsvHeader:
     """The state of a TSV log's header directives, and the row reader compiled from them."""
 
     separator: str = "\t"
@@ -247,14 +247,14 @@ class _Header:
 
 def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
     name = str(path)
-    head = _Header()
+    head = TsvHeader()
     for item in read_lines(path):
         if type(item) is not tuple:
             yield item  # type: ignore[misc]
             continue
         lineno, text = item
         if text.startswith("#"):
-            problem = _directive(head, text, spec)
+            problem = tsv_directive(head, text, spec)
             if problem:
                 yield Reject(name, lineno, problem + "; lines up to the next good #fields header skipped", text)
             else:
@@ -270,33 +270,35 @@ def _tsv_rows(path: Path, spec: LogSpec) -> Iterator[Item]:
             else:
                 yield Skipped(name, "lines under a #fields/#types header that cannot be used")
             continue
-        parts = text.split(head.separator)
-        if len(parts) != len(head.fields):  # type: ignore[arg-type]
-            reason = f"expected {len(head.fields)} fields (per #fields), found {len(parts)}"  # type: ignore[arg-type]
-            yield Reject(name, lineno, reason, text)
-            continue
-        unset, empty = head.unset, head.empty
-        parts.append(unset)  # what a wanted field the log lacks reads
-        try:
-            values = [
-                None
-                if raw == unset
-                else (raw if "\\x" not in raw and raw != empty else _string(raw, empty))
-                if conv is None
-                else conv(raw)
-                for raw, conv in zip(pick(parts), head.convert)  # noqa: B905 - pick may pad, convert sets the length
-            ]
-        except (ValueError, OverflowError) as exc:
-            yield Reject(name, lineno, str(exc), text)
-            continue
-        if head.required is not None and None in head.required(values):
-            missing = [f for f, v in zip(spec.names, values, strict=True) if v is None and f in spec.required]
-            yield Reject(name, lineno, f"{spec.kind} line lacks {', '.join(repr(f) for f in missing)}", text)
-            continue
-        yield lineno, tuple(values), text
+        yield tsv_line(head, spec, name, lineno, text)
 
 
-def _directive(head: _Header, text: str, spec: LogSpec) -> str | None:
+def tsv_line(head: TsvHeader, spec: LogSpec, name: str, lineno: int, text: str) -> Row | Reject:
+    """One TSV data line under a usable header (``head.pick`` set): its typed values, or a reject."""
+    assert head.pick is not None and head.fields is not None
+    parts = text.split(head.separator)
+    if len(parts) != len(head.fields):
+        return Reject(name, lineno, f"expected {len(head.fields)} fields (per #fields), found {len(parts)}", text)
+    unset, empty = head.unset, head.empty
+    parts.append(unset)  # what a wanted field the log lacks reads
+    try:
+        values = [
+            None
+            if raw == unset
+            else (raw if "\\x" not in raw and raw != empty else _string(raw, empty))
+            if conv is None
+            else conv(raw)
+            for raw, conv in zip(head.pick(parts), head.convert)  # noqa: B905 - pick may pad, convert sets the length
+        ]
+    except (ValueError, OverflowError) as exc:
+        return Reject(name, lineno, str(exc), text)
+    if head.required is not None and None in head.required(values):
+        missing = [f for f, v in zip(spec.names, values, strict=True) if v is None and f in spec.required]
+        return Reject(name, lineno, f"{spec.kind} line lacks {', '.join(repr(f) for f in missing)}", text)
+    return lineno, tuple(values), text
+
+
+def tsv_directive(head: TsvHeader, text: str, spec: LogSpec) -> str | None:
     """Apply one ``#`` header line; return a problem, if any."""
     if text.startswith("#separator "):
         head.separator = unescape(text[len("#separator ") :].strip()) or "\t"
@@ -327,7 +329,7 @@ def _string(raw: str, empty: str) -> str:
     return "" if raw == empty else unescape(raw)
 
 
-def _compile(head: _Header, spec: LogSpec) -> None:
+def _compile(head: TsvHeader, spec: LogSpec) -> None:
     """The row reader for this header: pick the wanted fields, convert the non-strings."""
     assert head.fields is not None
     fields = head.fields
@@ -340,7 +342,7 @@ def _compile(head: _Header, spec: LogSpec) -> None:
     head.required = itemgetter(*required, *required[:1]) if required else None
 
 
-def _tsv_converter(field: str, kind: Kind, head: _Header) -> Callable[[str], Any]:
+def _tsv_converter(field: str, kind: Kind, head: TsvHeader) -> Callable[[str], Any]:
     def bad(text: str) -> ValueError:
         return ValueError(f"field {field!r} should be {kind.value}, found {text[:40]!r}")
 

@@ -1,4 +1,7 @@
-"""Streaming: the memory a load needs does not grow with the length of the file."""
+"""Streaming: the memory a load needs does not grow with the length of the file.
+
+The columnar dns.log reader holds one block of lines: blocks of 1000 here, so both files span several.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import random
 import tracemalloc
 from pathlib import Path
 
+import pytest
+from graphpivot.loaders.telemetry import zeek_columnar
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.zeek import read_zeek
 
@@ -29,19 +34,22 @@ def write_dns_log(path: Path, lines: int) -> None:
             handle.write(f"{1_700_000_000 + i}.5\t10.0.0.{rng.randint(1, 40)}\t{name}\tA\tNOERROR\t{answer}\n")
 
 
-def peak_bytes(path: Path) -> int:
+def peak_bytes(path: Path, columnar: bool) -> int:
     tracemalloc.start()
     try:
-        Ingestor(None, "zeek", dry_run=True, batch_size=1000).run(read_zeek([path], network=Network(), max_pending=500))
+        records = read_zeek([path], network=Network(), max_pending=500, columnar=columnar)
+        Ingestor(None, "zeek", dry_run=True, batch_size=1000).run(records)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
-def test_peak_memory_is_flat_in_file_length(tmp_path: Path) -> None:
+@pytest.mark.parametrize("columnar", [True, False])
+def test_peak_memory_is_flat_in_file_length(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columnar: bool) -> None:
+    monkeypatch.setattr(zeek_columnar, "BLOCK_LINES", 1000)
     short, long = tmp_path / "short.log", tmp_path / "long.log"
     write_dns_log(short, 2_000)
     write_dns_log(long, 12_000)
-    peak_bytes(short)  # warm the per-process caches (canonical forms) so both runs see the same state
-    small, large = peak_bytes(short), peak_bytes(long)
+    peak_bytes(short, columnar)  # warm the per-process caches (canonical forms) so both runs see the same state
+    small, large = peak_bytes(short, columnar), peak_bytes(long, columnar)
     assert large < small * 1.2, (small, large)

@@ -25,6 +25,7 @@ __all__ = [
     "canonical_hash",
     "canonical_ip",
     "canonical_url",
+    "fits_key",
     "is_global_ip",
     "public_suffix",
     "refang",
@@ -35,6 +36,18 @@ __all__ = [
 
 class InvalidValue(ValueError):
     """A value that cannot be made canonical; the message is the reason."""
+
+
+# Keys longer than this (UTF-8 bytes) are refused on every engine alike: Neo4j's range index
+# refuses keys over about 8 KiB, which would fail a whole batch there and not on Ladybug.
+MAX_KEY_BYTES = 4096
+
+
+def fits_key(key: str) -> str:
+    """``key`` itself, or :class:`InvalidValue` when it is longer than :data:`MAX_KEY_BYTES` in UTF-8."""
+    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise InvalidValue(f"key longer than {MAX_KEY_BYTES} bytes ({key[:60]!r}...)")
+    return key
 
 
 
@@ -228,7 +241,7 @@ def canonical_url(raw: str) -> str:
     netloc = host if port is None or _DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    return fits_key(urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")))
 
 
 def url_host(url: str) -> tuple[str, str]:
@@ -245,7 +258,7 @@ def canonical_email(raw: str) -> str:
     local, sep, domain = text.rpartition("@")
     if not sep or not local or any(c.isspace() for c in local):
         raise InvalidValue(f"not an e-mail address: {raw!r}")
-    return f"{local}@{canonical_domain(domain)}"
+    return fits_key(f"{local}@{canonical_domain(domain)}")
 
 
 def canonical_hash(raw: str, algorithm: str = "sha256") -> str:

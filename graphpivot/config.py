@@ -44,6 +44,7 @@ class Settings(BaseModel):
     browser_url: str = DEFAULT_BROWSER_URL
     db_path: Path = Field(default_factory=lambda: user_data_path("graphpivot") / "graph.lbdb")
     batch_size: int | None = Field(default=None, ge=1, le=100_000)  # None: the engine's own (GraphStore.batch_size)
+    batch_mb: float | None = Field(default=None, gt=0, le=65_536)  # None: ingest.DEFAULT_BATCH_MB per batch
     query_timeout: float = Field(default=60.0, gt=0)
     buffer_pool_mb: int = Field(default=0, ge=0)  # embedded engine's page cache; 0 = Ladybug's default (~80% of RAM)
     noise_file: Path | None = None  # None: the noise list shipped with graphpivot
@@ -68,6 +69,7 @@ ENVIRONMENT = {
     "GRAPHPIVOT_NEO4J_BROWSER_URL": "browser_url",
     "GRAPHPIVOT_DB": "db_path",
     "GRAPHPIVOT_BATCH_SIZE": "batch_size",
+    "GRAPHPIVOT_BATCH_MB": "batch_mb",
     "GRAPHPIVOT_QUERY_TIMEOUT": "query_timeout",
     "GRAPHPIVOT_BUFFER_POOL_MB": "buffer_pool_mb",
     "GRAPHPIVOT_NOISE_FILE": "noise_file",
@@ -105,6 +107,7 @@ class Profile(BaseModel):
     browser_url: str | None = None
     db_path: Path | None = None
     batch_size: int | None = None
+    batch_mb: float | None = None
     query_timeout: float | None = None
     buffer_pool_mb: int | None = None
     noise_file: Path | None = None

@@ -3,7 +3,7 @@
 Loaders yield records; the :class:`Ingestor` folds duplicates inside a batch
 with the schema's merge rules (so a 1M-line log becomes a few thousand rows),
 makes sure every edge's endpoints exist, and hands label-grouped rows to the
-store. Memory is bounded by the batch size, not the input size.
+store. Memory is bounded by the batch size (records and bytes), not the input size.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import IO, Any
 
-from graphpivot.canonical import InvalidValue
+from graphpivot.canonical import InvalidValue, fits_key
 from graphpivot.merge import merge_into
 from graphpivot.model import Edge, Loaded, Node, Note, Progress, Record, Reject, Skipped, entity
 from graphpivot.reference.service_match import WebServiceIndex, link_edge
@@ -27,17 +27,19 @@ from graphpivot.store.base import EdgeRows, GraphStore, NodeRows
 from graphpivot.writebehind import BackgroundWriter
 
 DEFAULT_BATCH = 5000  # records per batch when neither the caller nor a store says
+DEFAULT_BATCH_MB = 64  # estimated megabytes of pending rows per batch (GRAPHPIVOT_BATCH_MB)
+MB = 1 << 20
 MAX_REJECTS_KEPT = 1000
 RAW_CUT = 300  # of the rejects kept in memory for the summary; --rejects files keep every line whole
-# Keys longer than this (UTF-8 bytes) are rejected on every engine alike: Neo4j's range index
-# refuses keys over about 8 KiB, which would fail a whole batch there and not on Ladybug.
-MAX_KEY_BYTES = 4096
 # Integer properties beyond +-2**53 are rejected: sums of them must stay within int64 on both engines.
 MAX_INT = 1 << 53
 # A batch is written once it holds batch_size items and the next record starts a new group
 # (a Node after an Edge), so a loader's nodes stay in the batch of the edges that follow them
 # and need no re-validation; MAX_PENDING caps a batch when a stream never starts a new group.
+# The byte budget works the same way: a new group starts a new batch once the pending rows'
+# estimated size reaches it, and twice the budget writes the batch even inside a group.
 MAX_PENDING = 200_000
+ROW_OVERHEAD = 64  # estimated bytes of a pending row beyond its text (the dict, the numbers)
 _NODE_PROPS = {label: frozenset(p.name for p in spec.props) for label, spec in NODES.items()}
 _REL_PROPS = {rel: frozenset(p.name for p in spec.props) for rel, spec in RELS.items()}
 _NODE_TYPES = {label: {p.name: p for p in spec.props} for label, spec in NODES.items()}
@@ -75,18 +77,33 @@ def _value_problem(prop: Prop, value: Any) -> str | None:
 
 
 def check_record(types: dict[str, Prop], props: dict[str, Any], keys: tuple[str, ...]) -> None:
-    """Raise :class:`RecordProblem` for a key over :data:`MAX_KEY_BYTES` or a value of the wrong type/range."""
+    """Raise :class:`RecordProblem` for a key over ``canonical.MAX_KEY_BYTES`` or a value of the wrong type/range."""
     for key in keys:
         if not isinstance(key, str):
             raise RecordProblem(f"key should be text, found {type(key).__name__}")
-        if len(key) * 4 > MAX_KEY_BYTES and len(key.encode("utf-8")) > MAX_KEY_BYTES:
-            raise RecordProblem(f"key longer than {MAX_KEY_BYTES} bytes ({key[:60]!r}...)")
+        try:
+            fits_key(key)
+        except InvalidValue as exc:
+            raise RecordProblem(str(exc)) from None
     for name, value in props.items():
         prop = types.get(name)
         if prop is not None:
             problem = _value_problem(prop, value)
             if problem:
                 raise RecordProblem(problem)
+
+
+def row_bytes(keys: tuple[str, ...], props: dict[str, Any]) -> int:
+    """Estimated size of a pending row: its keys' and text values' characters plus a fixed overhead per value."""
+    size = ROW_OVERHEAD + sum(len(key) for key in keys)
+    for value in props.values():
+        if isinstance(value, str):
+            size += len(value) + 8
+        elif isinstance(value, list):
+            size += sum(len(v) + 8 if isinstance(v, str) else 8 for v in value)
+        else:
+            size += 8
+    return size
 
 
 @dataclass
@@ -105,6 +122,7 @@ class LoadSummary:
     skipped: Counter[str] = field(default_factory=Counter)  # whole units read and deliberately not loaded
     skipped_parts: Counter[str] = field(default_factory=Counter)  # parts of loaded units not loaded (e.g. capped)
     seconds: float = 0.0
+    batches: int = 0  # batches handed to the store (or that a dry run would have written)
     notes: list[str] = field(default_factory=list)
     read: int = 0  # units (lines, objects) read
     loaded: int = 0  # units that contributed to the graph
@@ -138,6 +156,7 @@ class LoadSummary:
                 "balanced": self.balanced,
                 "unbalanced": self.unbalanced,
             },
+            "batches": self.batches,
             "seconds": round(self.seconds, 3),
             "notes": self.notes,
         }
@@ -185,6 +204,7 @@ class Ingestor:
         source: str,
         *,
         batch_size: int | None = None,
+        batch_mb: float | None = None,
         observed_at: int | None = None,
         dry_run: bool = False,
         rejects_out: IO[str] | None = None,
@@ -196,6 +216,8 @@ class Ingestor:
         self.store = store
         self.source = source
         self.batch_size = batch_size or (store.batch_size if store is not None else DEFAULT_BATCH)
+        self.batch_bytes = int((batch_mb or DEFAULT_BATCH_MB) * MB)
+        self._pending_bytes = 0  # estimated size of the pending rows (row_bytes of each new row)
         self.observed_at = observed_at if observed_at is not None else int(time.time())
         self.summary = LoadSummary(source=source, run_id=uuid.uuid4().hex[:12], dry_run=dry_run)
         self._rejects_out = rejects_out
@@ -255,7 +277,8 @@ class Ingestor:
     def add(self, record: Record) -> None:
         """Take one record; flushes when the batch is full and a new group of nodes begins."""
         if isinstance(record, Node):
-            if len(self._nodes) + len(self._edges) >= self.batch_size and (self._after_edge or not self._edges):
+            full = len(self._nodes) + len(self._edges) >= self.batch_size or self._pending_bytes >= self.batch_bytes
+            if full and (self._after_edge or not self._edges):
                 self.flush()
             self._after_edge = False
             try:
@@ -294,7 +317,7 @@ class Ingestor:
             self.summary.notes.append(record.text)
             return
         self.summary.records += 1
-        if len(self._nodes) + len(self._edges) >= MAX_PENDING:
+        if len(self._nodes) + len(self._edges) >= MAX_PENDING or self._pending_bytes >= 2 * self.batch_bytes:
             self.flush()
 
     def _reject(self, reject: Reject) -> None:
@@ -320,6 +343,7 @@ class Ingestor:
         pending = self._nodes.get(slot)
         if pending is None:
             self._nodes[slot] = dict(props)
+            self._pending_bytes += row_bytes((node.key,), props)
             if node.label == "Domain":
                 self._link_parent(node.key, props)
             if self._services and node.label in ("Domain", "URL"):
@@ -372,6 +396,7 @@ class Ingestor:
             if unknown:
                 raise ValueError(f"unknown {edge.type} properties: {sorted(unknown)}")
             self._edges[slot] = dict(props)
+            self._pending_bytes += row_bytes((edge.src_key, edge.dst_key), props)
         else:
             merge_into(pending, props, spec.props)
         first, last, sources = props["first_seen"], props["last_seen"], props["sources"]
@@ -394,11 +419,15 @@ class Ingestor:
             by_rel.setdefault((rel, src_label, dst_label), []).append({"src": src, "dst": dst, **props})
         self._nodes.clear()
         self._edges.clear()
+        self._pending_bytes = 0
         for label, rows in by_label.items():
             self.summary.nodes[label] += len(rows)
         for (rel, _, _), rows in by_rel.items():
             self.summary.edges[rel] += len(rows)
-        if self.summary.dry_run or not (by_label or by_rel):
+        if not (by_label or by_rel):
+            return
+        self.summary.batches += 1
+        if self.summary.dry_run:
             return
         store = self.store
         assert store is not None

@@ -123,6 +123,11 @@ class Entity(BaseModel):
     tags: list[str] = []
     description: str | None = None
 
+    @model_validator(mode="after")
+    def _key_fits(self) -> Entity:
+        c.fits_key(self.key)
+        return self
+
     def to_node(self) -> Node:
         """The record the ingest path writes."""
         props = self.model_dump(exclude={"key"}, exclude_none=True)

@@ -74,6 +74,7 @@ def run_load(
             store,
             source,
             batch_size=st.settings.batch_size,
+            batch_mb=st.settings.batch_mb,
             dry_run=dry_run,
             rejects_out=rejects_out,
             on_progress=on_progress,

@@ -6,7 +6,8 @@ schema's merge rules (min/max times, summed counts and bytes, unions of small
 lists) and emit every distinct edge once per window. Records come out in small
 groups, the endpoint nodes of a group right before its edges (with canonical
 properties derived once per key), which keeps the ingest path from validating
-every endpoint again. Memory is bounded by the window, not by the file.
+every endpoint again. Memory is bounded by the window (distinct edges and their
+estimated bytes), not by the file.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ NodeKey = tuple[str, str]
 
 # Distinct values one list property (ports, user agents, ...) keeps per edge and window.
 LIST_CAP = 32
+# Estimated bytes of one window's edges (keys and list values) after which it is flushed.
+MAX_WINDOW_BYTES = 256 << 20
+# Estimated bytes of a pending edge beyond its keys (the slot, times, counts).
+EDGE_OVERHEAD = 160
 # Edges per emitted group; with their nodes well under the ingest batch size, so a group is never split.
 GROUP = 1000
 # Labels whose remaining properties follow from the key alone.
@@ -63,9 +68,15 @@ class Observations:
     """Pending edges and nodes of one window; ``flush`` emits and forgets them."""
 
     def __init__(
-        self, *, max_pending: int = 100_000, props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None
+        self,
+        *,
+        max_pending: int = 100_000,
+        max_bytes: int = MAX_WINDOW_BYTES,
+        props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None,
     ) -> None:
         self.max_pending = max_pending
+        self.max_bytes = max_bytes
+        self.pending_bytes = 0  # estimated size of the window's edges
         # label -> properties of a node of that label known outside the window (e.g. a Host's asset data)
         self.props_of = props_of or {}
         self._edges: dict[EdgeKey, list[Any]] = {}
@@ -100,8 +111,8 @@ class Observations:
 
     @property
     def full(self) -> bool:
-        """True when the window holds ``max_pending`` distinct edges and should be flushed."""
-        return len(self._edges) >= self.max_pending
+        """True when the window holds ``max_pending`` distinct edges or ``max_bytes`` of them: flush it."""
+        return len(self._edges) >= self.max_pending or self.pending_bytes >= self.max_bytes
 
     def node(self, label: str, key: str, props: dict[str, Any] | None = None, ts: int | None = None) -> None:
         """Note a node with explicit properties (latest value wins) and, optionally, a time it was seen."""
@@ -167,6 +178,7 @@ class Observations:
             last = ts
         if acc is None:
             self._edges[slot] = acc = [ts, last, count, {}]
+            self.pending_bytes += EDGE_OVERHEAD + len(src) + len(dst)
         else:
             acc[0] = min(acc[0], ts)
             acc[1] = max(acc[1], last)
@@ -185,7 +197,9 @@ class Observations:
                     bag[name] = seen = {}
                 for item in value if isinstance(value, list) else (value,):
                     if len(seen) < LIST_CAP:
-                        seen[item] = None
+                        if item not in seen:
+                            seen[item] = None
+                            self.pending_bytes += len(item) + 8 if isinstance(item, str) else 8
                     elif item not in seen:
                         self.capped[name] = self.capped.get(name, 0) + 1
 
@@ -193,6 +207,7 @@ class Observations:
         """Emit the window: groups of endpoint nodes followed by their edges, then nodes without edges."""
         edges, self._edges = self._edges, {}
         nodes, self._nodes = self._nodes, {}
+        self.pending_bytes = 0
         for (_rel, src_label, src, dst_label, dst), acc in edges.items():
             for node in ((src_label, src), (dst_label, dst)):
                 slot = nodes.get(node)

@@ -23,8 +23,9 @@ from graphpivot.loaders.telemetry.zeek import read_zeek
 from support import load, nonzero_counts, rows
 from typer.testing import CliRunner
 
+from graphpivot.canonical import MAX_KEY_BYTES
 from graphpivot.cli import app
-from graphpivot.ingest import MAX_KEY_BYTES, Ingestor, LoadSummary
+from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.store.base import ForeignData, GraphStore, StoreUnavailable, WriteRefused
 
 T0 = 1_700_000_000

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest_zeek_dns import DEFAULT_LOG, HERE, LADYBUG_BUFFER_POOL_MB, calibrate, data_lines, peak_rss_mb, prefix
+from ingest_zeek_dns import DEFAULT_LOG, HERE, calibrate, cleared_neo4j, data_lines, fresh_ladybug, peak_rss_mb, prefix
 
 PATHS = ("per-line", "columnar")
 ENGINES = ("parse", "ladybug", "neo4j")
@@ -35,7 +35,6 @@ ENGINES = ("parse", "ladybug", "neo4j")
 def load(log: Path, engine: str, columnar: bool) -> dict[str, Any]:
     """One load of ``log`` by one path into one engine (``parse``: none); its figures."""
     import gc
-    import shutil
 
     from graphpivot.loaders.telemetry.network import Network
     from graphpivot.loaders.telemetry.zeek import read_zeek
@@ -46,23 +45,9 @@ def load(log: Path, engine: str, columnar: bool) -> dict[str, Any]:
     gc.set_threshold(200_000, 100, 100)  # as the CLI does for loads
     store: GraphStore | None = None
     if engine == "ladybug":
-        from graphpivot.store.embedded import LadybugStore
-
-        folder = HERE / "out" / "columnar.lbdb"
-        for old in (folder, folder.with_name(folder.name + ".wal")):
-            if old.is_dir():
-                shutil.rmtree(old)
-            old.unlink(missing_ok=True)
-        store = LadybugStore(folder, buffer_pool_mb=LADYBUG_BUFFER_POOL_MB)
+        store = fresh_ladybug(HERE / "out" / "columnar.lbdb")
     elif engine == "neo4j":
-        from graphpivot.store.neo4j import Neo4jStore
-
-        store = Neo4jStore(
-            os.environ["GRAPHPIVOT_NEO4J_URI"],
-            os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
-            os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
-        )
-        store.clear()
+        store = cleared_neo4j()
     if store is not None:
         store.init_schema()
     cpu, wall = time.process_time(), time.perf_counter()

@@ -30,7 +30,11 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graphpivot.store.embedded import LadybugStore
+    from graphpivot.store.neo4j import Neo4jStore
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_LOG = HERE / "out" / "dns.log"
@@ -98,14 +102,7 @@ def run_naive(log: Path, limit: int) -> dict[str, Any]:
     """One auto-committed MERGE statement per host-query and per answer record, as a first loader would."""
     import neo4j
 
-    from graphpivot.store.neo4j import Neo4jStore
-
-    store = Neo4jStore(
-        os.environ["GRAPHPIVOT_NEO4J_URI"],
-        os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
-        os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
-    )
-    store.clear()
+    store = cleared_neo4j()
     store.init_schema()
     driver = neo4j.GraphDatabase.driver(
         os.environ["GRAPHPIVOT_NEO4J_URI"],
@@ -154,6 +151,30 @@ def run_naive(log: Path, limit: int) -> dict[str, Any]:
     return {"lines": done, "seconds": seconds, "statements": statements}
 
 
+
+def fresh_ladybug(folder: Path) -> LadybugStore:
+    """An empty Ladybug database at ``folder`` (a file in Ladybug 0.22, a folder before; its WAL removed too)."""
+    from graphpivot.store.embedded import LadybugStore
+
+    for old in (folder, folder.with_name(folder.name + ".wal")):
+        if old.is_dir():
+            shutil.rmtree(old)
+        old.unlink(missing_ok=True)
+    return LadybugStore(folder, buffer_pool_mb=LADYBUG_BUFFER_POOL_MB)
+
+
+def cleared_neo4j() -> Neo4jStore:
+    """The Neo4j named by ``GRAPHPIVOT_NEO4J_*``, emptied."""
+    from graphpivot.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(
+        os.environ["GRAPHPIVOT_NEO4J_URI"],
+        os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
+        os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
+    )
+    store.clear()
+    return store
+
 def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
     import gc
 
@@ -161,26 +182,12 @@ def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
     if phase.startswith("parse"):
         result = run_graphpivot(log, None)
     elif phase == "ladybug":
-        from graphpivot.store.embedded import LadybugStore
-
-        folder = HERE / "out" / "bench.lbdb"
-        for old in (folder, folder.with_name(folder.name + ".wal")):  # a file in Ladybug 0.22, a folder before
-            if old.is_dir():
-                shutil.rmtree(old)
-            old.unlink(missing_ok=True)
-        store = LadybugStore(folder, buffer_pool_mb=LADYBUG_BUFFER_POOL_MB)
+        store = fresh_ladybug(HERE / "out" / "bench.lbdb")
         store.init_schema()
         result = run_graphpivot(log, store)
         store.close()
     elif phase == "neo4j":
-        from graphpivot.store.neo4j import Neo4jStore
-
-        store = Neo4jStore(
-            os.environ["GRAPHPIVOT_NEO4J_URI"],
-            os.environ.get("GRAPHPIVOT_NEO4J_USER", "neo4j"),
-            os.environ.get("GRAPHPIVOT_NEO4J_PASSWORD", ""),
-        )
-        store.clear()
+        store = cleared_neo4j()
         store.init_schema()
         result = run_graphpivot(log, store)
         store.clear()  # leave the server as we found it

@@ -21,6 +21,7 @@ COMMANDS = {
     "fingerprints": load_intel.fingerprints,
     "certs": load_intel.certs,
     "webservices": load_intel.webservices,
+    "pdns": load_intel.pdns,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -180,3 +180,17 @@ def install_catalogue(store: GraphStore, path: Path | None = None) -> LoadSummar
     catalogue = list(read_web_services(path, observed_at=now))
     backfill = list(link_existing(store, catalogue_index(catalogue), now))
     return Ingestor(store, CATALOGUE_SOURCE, observed_at=now).run(itertools.chain(catalogue, backfill))
+
+
+@option_block(LoadFlags, into="flags")
+def pdns(
+    ctx: typer.Context,
+    *,
+    paths: Paths,
+    source: Source = "pdns",
+    flags: LoadFlags,
+) -> None:
+    """Passive DNS, Common Output Format JSON lines (DNSDB, CIRCL): RESOLVES_TO, CNAME, NS, MX, PTR history."""
+    from graphpivot.loaders.intel.pdns import read_pdns
+
+    load_files(state(ctx), source, paths, lambda p, now: read_pdns(p, source), flags)

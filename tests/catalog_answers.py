@@ -43,6 +43,7 @@ CHECKED_ELSEWHERE: dict[str, str] = {
         "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time", "hosts-requested",
     )
 }
+CHECKED_ELSEWHERE["ws-processes"] = "tests/integration/test_sysmon_hunt.py"
 
 
 def answer(query_id: str, *cases: dict[str, Any]) -> Callable[[Reference], Reference]:

@@ -22,6 +22,7 @@ COMMANDS = {
     "certs": load_intel.certs,
     "webservices": load_intel.webservices,
     "pdns": load_intel.pdns,
+    "sysmon": load_telemetry.sysmon,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

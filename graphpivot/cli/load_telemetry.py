@@ -208,3 +208,19 @@ def assets_command(
     name = source or "assets"
     records = itertools.chain.from_iterable(read_assets(path, name) for path in files)
     _load(ctx, name, records, flags)
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def sysmon(
+    ctx: typer.Context,
+    paths: Inputs,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """Sysmon EID 22 (DNS query) and EID 3 (network connection), EVTX or shipper JSON: the process on each edge."""
+    from graphpivot.loaders.telemetry.sysmon import read_sysmon
+
+    files = expand(paths, ("*.evtx", "*.json", "*.json.gz", "*.ndjson", "*.ndjson.gz", "*.jsonl"))
+    _load_sensor(ctx, "sysmon", sensor, flags, lambda net: read_sysmon(files, network=net))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import db, demo, enrich, exposure, hunt, load, pivot
+from graphpivot.cli import db, demo, enrich, export_taxii, exposure, hunt, load, pivot
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(load.app, name="load")
 app.add_typer(pivot.app, name="pivot")
 app.add_typer(enrich.app, name="enrich")
+app.add_typer(export_taxii.app, name="export")  # export stix/misp/graph join this group
 app.command("demo")(demo.demo)
 app.command("exposure")(exposure.exposure)
 app.command("hunt")(hunt.hunt)

@@ -23,6 +23,7 @@ COMMANDS = {
     "webservices": load_intel.webservices,
     "pdns": load_intel.pdns,
     "sysmon": load_telemetry.sysmon,
+    "taxii": load_intel.taxii,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -92,7 +92,9 @@ def test_pages_then_nothing_new_then_exactly_the_new_one(
     try:
         domains = store.read("MATCH (d:Domain) WHERE d.indicator = true RETURN d.key AS k ORDER BY k", {})
         assert [r["k"] for r in domains] == [f"c2-{n}.evil.example" for n in range(5)]
-        rels = store.read("MATCH (d:Domain)-[:ATTRIBUTED_TO]->(t:Threat) RETURN d.key AS dk, t.key AS tk ORDER BY dk", {})
+        rels = store.read(
+            "MATCH (d:Domain)-[:ATTRIBUTED_TO]->(t:Threat) RETURN d.key AS dk, t.key AS tk ORDER BY dk", {}
+        )
         assert rels == [{"dk": "c2-0.evil.example", "tk": "testrat"}, {"dk": "c2-1.evil.example", "tk": "testrat"}]
         url = collection_url(server.api_root, collection)
         position = saved_position(store, url)

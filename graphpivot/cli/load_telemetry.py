@@ -26,7 +26,7 @@ from graphpivot.cli.options import LoadFlags, option_block
 from graphpivot.loaders.telemetry.assets import load_inventory, read_assets
 from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import DEFAULT_INTERNAL, Network
-from graphpivot.loaders.telemetry.proxy import FORMATS, check_columns, read_proxy
+from graphpivot.loaders.telemetry.proxy import FORMATS, PRESETS, check_columns, preset, read_proxy
 from graphpivot.loaders.telemetry.zeek import read_zeek
 from graphpivot.model import Record
 
@@ -155,7 +155,7 @@ def eve(
 def proxy(
     ctx: typer.Context,
     paths: Inputs,
-    fmt: Annotated[str, typer.Option("--format", help=f"Log format: {', '.join(FORMATS)}.")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"Log format: {', '.join(FORMATS)}.")] = None,
     columns: Annotated[
         str | None,
         typer.Option(
@@ -163,16 +163,30 @@ def proxy(
             help="csv/jsonl: field=column pairs, e.g. 'time=ts,client=src_ip,url=request,bytes_out=sent'.",
         ),
     ] = None,
+    preset_name: Annotated[
+        str | None,
+        typer.Option("--preset", help=f"Secure web gateway layout: {', '.join(PRESETS)} (sets format and columns)."),
+    ] = None,
     *,
     sensor: SensorFlags,
     flags: LoadFlags,
 ) -> None:
-    """Web proxy logs: Squid native access.log, Blue Coat ProxySG, or CSV / JSON lines with a column mapping."""
+    """Web proxy logs: Squid, Blue Coat ProxySG, Zscaler NSS, Netskope, or CSV / JSON lines / W3C with a mapping."""
+    mapping: dict[str, str] = {}
+    if preset_name is not None:
+        if preset_name not in PRESETS:
+            fail(f"--preset must be one of {', '.join(PRESETS)}")
+        preset_fmt, mapping = preset(preset_name)
+        fmt = fmt or preset_fmt
+    if fmt is None:
+        fail("give --format (" + ", ".join(FORMATS) + ") or --preset (" + ", ".join(PRESETS) + ")")
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
-    mapping = parse_columns(columns)
+    mapping.update(parse_columns(columns))
     files = expand(paths, None)
-    _load_sensor(ctx, "proxy", sensor, flags, lambda net: read_proxy(files, fmt, network=net, columns=mapping))
+    chosen = fmt
+    _load_sensor(ctx, preset_name or "proxy", sensor, flags,
+                 lambda net: read_proxy(files, chosen, network=net, columns=mapping))
 
 
 def parse_columns(text: str | None) -> dict[str, str]:

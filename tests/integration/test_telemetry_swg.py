@@ -32,14 +32,14 @@ from graphpivot.store.embedded import LadybugStore
 
 NETSKOPE_FORMAT_1 = [
     "date", "time", "time-taken", "cs-bytes", "sc-bytes", "bytes", "c-ip", "s-ip", "cs-username", "cs-method",
-    "cs-uri-scheme", "cs-uri-query", "cs-user-agent", "cs-content-type", "sc-status", "sc-content-type", "cs-
-    dns", "cs-host", "cs-uri", "cs-uri-port", "cs-referer", "x-cs-session-id", "x-cs-access-method", "x-cs-app",
-    "x-s-country", "x-s-latitude", "x-s-longitude", "x-s-location", "x-s-region", "x-s-zipcode", "x-c-country",
-    "x-c-latitude", "x-c-longitude", "x-c-location", "x-c-region", "x-c-zipcode", "x-c-os", "x-c-browser", "x-c-
-    browser-version", "x-c-device", "x-cs-site", "x-cs-timestamp", "x-cs-page-id", "x-cs-userip", "x-cs-traffic-
-    type", "x-cs-tunnel-id", "x-category", "x-other-category", "x-type", "x-server-ssl-err", "x-client-ssl-err",
-    "x-transaction-id", "x-request-id", "x-cs-sni", "x-cs-domain-fronted-sni", "x-category-id", "x-other-
-    category-id", "x-sr-headers-name", "x-sr-headers-value",
+    "cs-uri-scheme", "cs-uri-query", "cs-user-agent", "cs-content-type", "sc-status", "sc-content-type",
+    "cs-dns", "cs-host", "cs-uri", "cs-uri-port", "cs-referer", "x-cs-session-id", "x-cs-access-method",
+    "x-cs-app", "x-s-country", "x-s-latitude", "x-s-longitude", "x-s-location", "x-s-region", "x-s-zipcode",
+    "x-c-country", "x-c-latitude", "x-c-longitude", "x-c-location", "x-c-region", "x-c-zipcode", "x-c-os",
+    "x-c-browser", "x-c-browser-version", "x-c-device", "x-cs-site", "x-cs-timestamp", "x-cs-page-id",
+    "x-cs-userip", "x-cs-traffic-type", "x-cs-tunnel-id", "x-category", "x-other-category", "x-type",
+    "x-server-ssl-err", "x-client-ssl-err", "x-transaction-id", "x-request-id", "x-cs-sni",
+    "x-cs-domain-fronted-sni", "x-category-id", "x-other-category-id", "x-sr-headers-name", "x-sr-headers-value",
 ]
 
 ZSCALER = [

@@ -238,3 +238,35 @@ def sysmon(
 
     files = expand(paths, ("*.evtx", "*.json", "*.json.gz", "*.ndjson", "*.ndjson.gz", "*.jsonl"))
     _load_sensor(ctx, "sysmon", sensor, flags, lambda net: read_sysmon(files, network=net))
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def route53(
+    ctx: typer.Context,
+    paths: Inputs,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """AWS Route 53 Resolver query logs (JSON lines): QUERIED with the answers; instances named by --assets."""
+    from graphpivot.loaders.telemetry.aws import read_route53
+
+    files = expand(paths, ("*.json", "*.json.gz", "*.log", "*.log.gz", "*.jsonl", "*.jsonl.gz"))
+    _load_sensor(ctx, "route53-resolver", sensor, flags, lambda net: read_route53(files, network=net))
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def vpcflow(
+    ctx: typer.Context,
+    paths: Inputs,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """AWS VPC Flow Logs (default v2 format, or custom fields from the header line): CONNECTED_TO with bytes."""
+    from graphpivot.loaders.telemetry.aws import read_vpc_flow
+
+    files = expand(paths, ("*.log", "*.log.gz", "*.txt", "*.txt.gz"))
+    _load_sensor(ctx, "vpc-flow", sensor, flags, lambda net: read_vpc_flow(files, network=net))

@@ -39,7 +39,10 @@ from graphpivot.loaders.textio import read_lines
 from graphpivot.canonical import InvalidValue, canonical_ip
 from graphpivot.model import Record, Reject, Skipped
 
-VPC_V2_FIELDS = ["version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "bytes", "start", "end", "action", "log-status"]
+VPC_V2_FIELDS = (
+    "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
+    "packets", "bytes", "start", "end", "action", "log-status",
+)
 PROTOCOLS = {"1": "icmp", "6": "tcp", "17": "udp", "47": "gre", "50": "esp", "58": "ipv6-icmp", "132": "sctp"}
 _SYN, _ACK = 0x02, 0x10
 

@@ -82,6 +82,9 @@ OPTION_ENVIRONMENT = {
     "GRAPHPIVOT_ASSETS": "load zeek|eve|proxy --assets",
     "GRAPHPIVOT_RESOLVERS": "enrich --resolver",
     "GRAPHPIVOT_RDAP_URL": "enrich rdap --rdap-url",
+    "GRAPHPIVOT_TAXII_USER": "load taxii, export taxii: HTTP basic user (environment only)",
+    "GRAPHPIVOT_TAXII_PASSWORD": "load taxii, export taxii: HTTP basic password (environment only)",
+    "GRAPHPIVOT_PDNS_KEY": "enrich pdns: API key header value (environment only)",
 }
 
 

@@ -411,6 +411,7 @@ class Enrichment(Entity):
     run: str | None = None
     selection: str | None = None
     checked_at: int | None = None
+    position: str | None = None  # where a feed pull stopped (TAXII: the server's last date_added)
 
     @field_validator("key")
     @classmethod

@@ -112,6 +112,8 @@ _EDGE_BASE = (
 _SIGNATURES = _p("signatures", PropType.STRING_LIST, Merge.UNION)
 _PORTS = _p("ports", PropType.INT_LIST, Merge.UNION)
 _BYTES = (_p("bytes_out", PropType.INT, Merge.SUM), _p("bytes_in", PropType.INT, Merge.SUM))
+# Endpoint telemetry (Sysmon): the process images that asked or connected, lower-cased paths.
+_PROCESSES = _p("processes", PropType.STRING_LIST, Merge.UNION)
 _INTEL_TARGETS = ("Domain", "IP", "URL", "Certificate", "Fingerprint", "Email", "ASN", "Netblock", "WebService")
 
 
@@ -150,6 +152,7 @@ RELS: dict[str, RelSpec] = {
             _p("qtypes", PropType.STRING_LIST, Merge.UNION),
             _p("rcodes", PropType.STRING_LIST, Merge.UNION),
             _SIGNATURES,
+            _PROCESSES,
         ),
         _rel(
             "CONNECTED_TO",
@@ -161,6 +164,7 @@ RELS: dict[str, RelSpec] = {
             _SIGNATURES,
             # "outbound" when the host opened the connection, "inbound" when the peer did.
             _p("directions", PropType.STRING_LIST, Merge.UNION),
+            _PROCESSES,
         ),
         _rel(
             "REQUESTED",

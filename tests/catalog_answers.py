@@ -44,6 +44,7 @@ CHECKED_ELSEWHERE: dict[str, str] = {
         "exposure-certificate", "exposure-dns-answer", "exposure-server-fingerprint", "entity-lists", "prevalence",
     )
 }
+CHECKED_ELSEWHERE["ws-processes"] = "tests/integration/test_sysmon_hunt.py"
 
 
 def answer(query_id: str, *cases: dict[str, Any]) -> Callable[[Reference], Reference]:

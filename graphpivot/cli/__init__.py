@@ -8,7 +8,21 @@ from typing import Annotated
 import typer
 
 from graphpivot import __version__
-from graphpivot.cli import browser, config, db, demo, detections, enrich, export, exposure, hunt, load, pivot, triage
+from graphpivot.cli import (
+    browser,
+    config,
+    db,
+    demo,
+    detections,
+    enrich,
+    export,
+    export_taxii,
+    exposure,
+    hunt,
+    load,
+    pivot,
+    triage,
+)
 from graphpivot.cli.context import State
 
 app = typer.Typer(
@@ -26,6 +40,7 @@ app.add_typer(triage.app, name="triage")
 export.app.command("zeek-intel")(detections.export_zeek_intel)
 export.app.command("suricata")(detections.export_suricata)
 export.app.command("rpz")(detections.export_rpz)
+export.app.command("taxii")(export_taxii.taxii_push)
 app.add_typer(export.app, name="export")
 app.add_typer(browser.app, name="browser")
 app.command("demo")(demo.demo)

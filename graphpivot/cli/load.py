@@ -22,6 +22,11 @@ COMMANDS = {
     "fingerprints": load_intel.fingerprints,
     "certs": load_intel.certs,
     "webservices": load_intel.webservices,
+    "pdns": load_intel.pdns,
+    "sysmon": load_telemetry.sysmon,
+    "taxii": load_intel.taxii,
+    "route53": load_telemetry.route53,
+    "vpcflow": load_telemetry.vpcflow,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

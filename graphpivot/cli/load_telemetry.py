@@ -26,7 +26,7 @@ from graphpivot.cli.options import LoadFlags, option_block
 from graphpivot.loaders.telemetry.assets import load_inventory, read_assets
 from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import DEFAULT_INTERNAL, Network
-from graphpivot.loaders.telemetry.proxy import FORMATS, check_columns, read_proxy
+from graphpivot.loaders.telemetry.proxy import FORMATS, PRESETS, check_columns, preset, read_proxy
 from graphpivot.loaders.telemetry.zeek import read_zeek
 from graphpivot.model import Record
 
@@ -155,8 +155,8 @@ def eve(
 def proxy(
     ctx: typer.Context,
     paths: Inputs,
-    fmt: Annotated[str, typer.Option(
-        "--log-format", "--format", help=f"Log format: {', '.join(FORMATS)} (--format is the older spelling).")],
+    fmt: Annotated[str | None, typer.Option(
+        "--log-format", "--format", help=f"Log format: {', '.join(FORMATS)} (--format is the older spelling).")] = None,
     columns: Annotated[
         str | None,
         typer.Option(
@@ -164,16 +164,30 @@ def proxy(
             help="csv/jsonl: field=column pairs, e.g. 'time=ts,client=src_ip,url=request,bytes_out=sent'.",
         ),
     ] = None,
+    preset_name: Annotated[
+        str | None,
+        typer.Option("--preset", help=f"Secure web gateway layout: {', '.join(PRESETS)} (sets format and columns)."),
+    ] = None,
     *,
     sensor: SensorFlags,
     flags: LoadFlags,
 ) -> None:
-    """Web proxy logs: Squid native access.log, Blue Coat ProxySG, or CSV / JSON lines with a column mapping."""
+    """Web proxy logs: Squid, Blue Coat ProxySG, Zscaler NSS, Netskope, or CSV / JSON lines / W3C with a mapping."""
+    mapping: dict[str, str] = {}
+    if preset_name is not None:
+        if preset_name not in PRESETS:
+            fail(f"--preset must be one of {', '.join(PRESETS)}")
+        preset_fmt, mapping = preset(preset_name)
+        fmt = fmt or preset_fmt
+    if fmt is None:
+        fail("give --log-format (" + ", ".join(FORMATS) + ") or --preset (" + ", ".join(PRESETS) + ")")
     if fmt not in FORMATS:
         fail(f"--log-format must be one of {', '.join(FORMATS)}")
-    mapping = parse_columns(columns)
+    mapping.update(parse_columns(columns))
     files = expand(paths, None)
-    _load_sensor(ctx, "proxy", sensor, flags, lambda net: read_proxy(files, fmt, network=net, columns=mapping))
+    chosen = fmt
+    _load_sensor(ctx, preset_name or "proxy", sensor, flags,
+                 lambda net: read_proxy(files, chosen, network=net, columns=mapping))
 
 
 def parse_columns(text: str | None) -> dict[str, str]:
@@ -209,3 +223,51 @@ def assets_command(
     name = source or "assets"
     records = itertools.chain.from_iterable(read_assets(path, name) for path in files)
     _load(ctx, name, records, flags)
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def sysmon(
+    ctx: typer.Context,
+    paths: Inputs,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """Sysmon EID 22 (DNS query) and EID 3 (network connection), EVTX or shipper JSON: the process on each edge."""
+    from graphpivot.loaders.telemetry.sysmon import read_sysmon
+
+    files = expand(paths, ("*.evtx", "*.json", "*.json.gz", "*.ndjson", "*.ndjson.gz", "*.jsonl"))
+    _load_sensor(ctx, "sysmon", sensor, flags, lambda net: read_sysmon(files, network=net))
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def route53(
+    ctx: typer.Context,
+    paths: Inputs,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """AWS Route 53 Resolver query logs (JSON lines): QUERIED with the answers; instances named by --assets."""
+    from graphpivot.loaders.telemetry.aws import read_route53
+
+    files = expand(paths, ("*.json", "*.json.gz", "*.log", "*.log.gz", "*.jsonl", "*.jsonl.gz"))
+    _load_sensor(ctx, "route53-resolver", sensor, flags, lambda net: read_route53(files, network=net))
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def vpcflow(
+    ctx: typer.Context,
+    paths: Inputs,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """AWS VPC Flow Logs (default v2 format, or custom fields from the header line): CONNECTED_TO with bytes."""
+    from graphpivot.loaders.telemetry.aws import read_vpc_flow
+
+    files = expand(paths, ("*.log", "*.log.gz", "*.txt", "*.txt.gz"))
+    _load_sensor(ctx, "vpc-flow", sensor, flags, lambda net: read_vpc_flow(files, network=net))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphpivot.hunt.model import Options
+from graphpivot.hunt.processes import classify
 from graphpivot.hunt.runner import Runner
 from graphpivot.hunt.vocabulary import Strength
 
@@ -173,4 +174,35 @@ def web_service_leads(runner: Runner, options: Options, *, new_since: int, new_u
             lead.attack = sorted({*attack, *lead.attack})
             lead.detail = row
             leads.append(lead)
+    images = _process_images(runner, options)
+    for lead in leads:
+        grade_by_process(lead, images.get((lead.host, str(lead.detail.get("service")))))
     return sorted(leads, key=Lead.sort_key)
+
+
+def _process_images(runner: Runner, options: Options) -> dict[tuple[str, str], set[str]]:
+    """Per (host, web service) the process images endpoint telemetry saw reaching it (``ws-processes``)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    params = {"since": options.since, "until": options.until, "tolerance": options.tolerance}
+    for row in runner.run("ws-processes", params):
+        found.setdefault((row["host"], row["service"]), set()).add(row["process"])
+    return found
+
+
+def grade_by_process(lead: Lead, images: set[str] | None) -> None:
+    """A script host or user-folder binary reaching the service raises the lead one step, named in the reasons."""
+    if not images:
+        return
+    classes = [classify(image) for image in sorted(images)]
+    lead.detail = {**lead.detail, "processes": sorted(images)}
+    raising = [c for c in classes if c.raises]
+    if raising:
+        lead.strength = Strength(min(int(lead.strength) + 1, int(Strength.VERY_STRONG)))
+        lead.confidence = round(min(lead.confidence + 0.2, 0.95), 2)
+        lead.reasons.append(
+            "reached by " + "; ".join(c.describe() for c in raising) + ", not only by a browser"
+        )
+    elif all(c.kind == "browser" for c in classes):
+        lead.reasons.append("only a browser reached it: " + ", ".join(sorted({c.name for c in classes})))
+    else:
+        lead.reasons.append("reached by " + ", ".join(sorted({c.name for c in classes})))

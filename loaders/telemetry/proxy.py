@@ -11,6 +11,11 @@ URL ``https://host:port/`` with method ``CONNECT``.
 * ``bluecoat``: the ``#Fields:`` directive names the columns; without one, the
   ProxySG ``main`` format is assumed (extra trailing fields ignored).
   ``cs-bytes`` is ``bytes_out``, ``sc-bytes`` is ``bytes_in``; times are UTC.
+* ``w3c``: W3C extended logs whose ``#Fields:`` directive names the columns (space or tab
+  separated, quoted values), mapped like ``csv``;
+* presets (``PRESETS``) name a format and its column map for a secure web gateway:
+  ``zscaler-nss`` (NSS web feed as JSON lines keyed by NSS field names) and ``netskope``
+  (Netskope transaction events, W3C format 1/2);
 * ``csv`` / ``jsonl``: columns (or JSON keys, dotted for nesting) named by
   ``columns`` (``{"client": "src", ...}``) or recognised by common names; the
   fields are ``time`` (epoch s/ms/us or ISO 8601), ``client``, ``url`` or
@@ -34,13 +39,13 @@ from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.textio import content_lines, loads_limited
 
-from graphpivot.canonical import InvalidValue
+from graphpivot.canonical import InvalidValue, canonical_url
 from graphpivot.model import Record, Skipped
 from graphpivot.times import epoch_seconds
 
 MAX_COUNT = 1 << 53  # byte counts and statuses beyond this are not believable
 
-FORMATS = ("squid", "bluecoat", "csv", "jsonl")
+FORMATS = ("squid", "bluecoat", "csv", "jsonl", "w3c")
 BLUECOAT_MAIN = (
     "date",
     "time",
@@ -83,6 +88,34 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "bytes_in": ("bytes_in", "sc-bytes", "response_bytes", "received_bytes", "http.response.bytes"),
     "user_agent": ("user_agent", "useragent", "http_user_agent", "cs(user-agent)", "user_agent.original"),
 }
+
+
+# Secure web gateways: a format and the column map of their documented log layout.
+PRESETS: dict[str, tuple[str, dict[str, str]]] = {
+    # Zscaler NSS web feed, JSON output keyed by the NSS field names: configure the feed's output format as
+    # {"epochtime":"%d{epochtime}","cip":"%s{cip}","login":"%s{login}","proto":"%s{proto}","eurl":"%s{eurl}",
+    #  "reqmethod":"%s{reqmethod}","respcode":"%s{respcode}","reqsize":"%d{reqsize}","respsize":"%d{respsize}",
+    #  "ua":"%s{ua}","action":"%s{action}","appname":"%s{appname}","urlcat":"%s{urlcat}"}
+    # (field names from Zscaler's "NSS Feed Output Format: Web Logs"; eurl is host/path without scheme).
+    "zscaler-nss": ("jsonl", {
+        "time": "epochtime", "client": "cip", "url": "eurl", "scheme": "proto", "method": "reqmethod",
+        "status": "respcode", "bytes_out": "reqsize", "bytes_in": "respsize", "user_agent": "ua",
+    }),
+    # Netskope transaction events (web transactions), W3C "#Fields:" format 1 and 2 as Netskope documents them.
+    "netskope": ("w3c", {
+        "time": "x-cs-timestamp", "client": "c-ip", "scheme": "cs-uri-scheme", "host": "cs-host",
+        "port": "cs-uri-port", "path": "cs-uri", "query": "cs-uri-query", "method": "cs-method",
+        "status": "sc-status", "bytes_out": "cs-bytes", "bytes_in": "sc-bytes", "user_agent": "cs-user-agent",
+    }),
+}
+
+
+def preset(name: str) -> tuple[str, dict[str, str]]:
+    """``(format, columns)`` of a shipped preset; ``ValueError`` naming the choices for an unknown one."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown proxy preset {name!r}; choose one of {', '.join(PRESETS)}")
+    fmt, columns = PRESETS[name]
+    return fmt, dict(columns)
 
 
 @dataclass
@@ -155,7 +188,7 @@ def _parser(fmt: str, columns: Mapping[str, str]) -> Callable[[str], Request | N
         return _squid
     if fmt == "bluecoat":
         return _Bluecoat().line
-    return (_Csv(columns) if fmt == "csv" else _JsonLines(columns)).line
+    return (_Csv(columns) if fmt == "csv" else _W3c(columns) if fmt == "w3c" else _JsonLines(columns)).line
 
 
 # ------------------------------------------------------------------ Squid
@@ -265,17 +298,22 @@ class _Mapped:
             raise ValueError("row lacks a time or client value (map them with --columns time=...,client=...)")
         method = _str(values.get("method"))
         url = _str(values.get("url"))
+        if url is not None and url.startswith("/"):  # W3C cs-uri: a path, not a URL
+            values["path"], url = values.get("path") or url, None
         host = _str(values.get("host"))
         port = _int(values.get("port"), "port")
         authority = url or host
         if method == "CONNECT" and authority:
             url = connect_url(authority if port is None or ":" in authority else f"{authority}:{port}")
+        elif url is not None and "://" not in url:  # e.g. Zscaler's "ebay.com/": scheme from its own field
+            url = f"{_scheme(values.get('scheme'))}://{url}"
+            canonical_url(url)  # rejected here, with its line, when it is no URL
         elif url is None:
             if host is None:
                 raise ValueError("row has neither a url nor a host value")
             query = _str(values.get("query")) or ""
             target = (_str(values.get("path")) or "/") + (query if not query or query.startswith("?") else "?" + query)
-            url = http_url(_str(values.get("scheme")) or "http", host, port, target)
+            url = http_url(_scheme(values.get("scheme")), host, port, target)
         return Request(
             _time(values["time"]),
             str(values["client"]),
@@ -313,6 +351,34 @@ class _JsonLines(_Mapped):
         if not isinstance(record, dict):
             raise ValueError(f"expected a JSON object, found {type(record).__name__}")
         return self.request(lambda key: _dig(record, key), _keys(record))
+
+
+class _W3c(_Mapped):
+    """W3C extended log lines: ``#Fields:`` names the columns (space- or tab-separated, quoted values)."""
+
+    def __init__(self, columns: Mapping[str, str]) -> None:
+        super().__init__(columns)
+        self.fields: list[str] | None = None
+
+    def line(self, text: str) -> Request | None:
+        if text.startswith("#"):
+            directive, _, value = text.partition(":")
+            if directive.strip().lower() == "#fields":
+                self.fields = value.split()
+            return None
+        if self.fields is None:
+            raise ValueError("data line before the #Fields: directive")
+        values = next(csv.reader([text], delimiter="\t" if "\t" in text else " ", quotechar='"'))
+        if len(values) != len(self.fields):
+            raise ValueError(f"{len(values)} fields, #Fields has {len(self.fields)}")
+        row = dict(zip(self.fields, values, strict=True))
+        return self.request(row.get, self.fields)
+
+
+def _scheme(value: Any) -> str:
+    """A URL scheme from a protocol field: ``HTTP`` -> http, ``HTTPS``/``SSL``/``TLS`` -> https."""
+    text = str(value or "http").strip().lower()
+    return "https" if text in ("https", "ssl", "tls", "https_tunnel") else "http" if text in ("http", "") else text
 
 
 def _dig(record: dict[str, Any], key: str) -> Any:

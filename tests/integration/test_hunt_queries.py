@@ -647,7 +647,8 @@ def world_store(module_store: GraphStore) -> GraphStore:
 
 def test_every_hunt_is_covered() -> None:
     checked = {q.id for q in Catalog() if q.group in ("hunts", "lookups")}
-    assert checked == {*CASES, "indicator-intel", "entity-lists"}
+    # ws-processes (endpoint processes on edges) is checked in tests/integration/test_sysmon_hunt.py.
+    assert checked == {*CASES, "indicator-intel", "entity-lists", "ws-processes"}
 
 
 def test_entity_lists_matches_plain_python(world_store: GraphStore) -> None:

@@ -140,10 +140,17 @@ def stix(
     pivot: PivotOption = None,
     param: ParamOption = None,
     hunt: HuntOption = False,
+    taxii: Annotated[str | None, typer.Option(
+        "--taxii", help="Also push the bundle to this TAXII 2.1 API root (credentials: GRAPHPIVOT_TAXII_USER, "
+        "GRAPHPIVOT_TAXII_PASSWORD).")] = None,
+    collection: Annotated[str | None, typer.Option("--collection", help="TAXII collection id (with --taxii).")] = None,
 ) -> None:
     """A STIX 2.1 bundle: indicators, infrastructure, observables, relationships, sightings of exposed hosts."""
+    from graphpivot.cli.export_taxii import push_bundle
     from graphpivot.export.stix_bundle import bundle_from_findings, bundle_from_pivot, serialize
 
+    if (taxii is None) != (collection is None):
+        fail("--taxii and --collection go together")
     _out(output)
     selected = _select(ctx, Source(findings, pivot, param, hunt))
     bundle = bundle_from_pivot(selected) if isinstance(selected, PivotRows) else bundle_from_findings(selected)
@@ -153,6 +160,8 @@ def stix(
         kinds[obj["type"]] = kinds.get(obj["type"], 0) + 1
     err.print(f"STIX bundle written to {output}: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())),
               markup=False)
+    if taxii is not None and collection is not None:
+        push_bundle(bundle, taxii, collection)
 
 
 def misp(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,8 +22,6 @@ def taxii_push(
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's status as JSON.")] = False,
 ) -> None:
     """POST the bundle's objects to the collection and wait for the server's status."""
-    from graphpivot.feeds.taxii import TaxiiError, collection_url, push
-
     if not bundle.is_file():
         fail(f"{bundle}: no such file")
     try:
@@ -32,6 +30,14 @@ def taxii_push(
         fail(f"{bundle}: not JSON: {exc}")
     if not isinstance(doc, dict) or doc.get("type") != "bundle":
         fail(f"{bundle}: not a STIX bundle (no \"type\": \"bundle\")")
+    push_bundle(doc, taxii, collection, timeout=timeout, as_json=as_json)
+
+
+def push_bundle(doc: dict[str, Any], taxii: str, collection: str, *, timeout: float = 30.0,
+                as_json: bool = False) -> None:
+    """Push a bundle to a TAXII collection, print the server's status; exit 1 when any object failed."""
+    from graphpivot.feeds.taxii import TaxiiError, collection_url, push
+
     target = collection_url(taxii, collection)
     try:
         status = push(target, doc, timeout=timeout)

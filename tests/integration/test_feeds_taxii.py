@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import shared_data
+from graphpivot.loaders.intel.stix import read_stix
+from support import check_rels, load, shared_data
 from taxii_server import PAGE_SIZE, Medallion, medallion_server, taxii_env
 from typer.testing import CliRunner
 
 from graphpivot.cli import app
+from graphpivot.demo_scenario import scenario
 from graphpivot.feeds.taxii import collection_url, pull, saved_position
+from graphpivot.hunt.model import Options
+from graphpivot.hunt.pack import run_hunt
+from graphpivot.hunt.runner import Runner
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 
@@ -165,3 +170,67 @@ def test_push_lands_in_the_collection_and_reads_back(medallion_server: Medallion
     refused = runner.invoke(app, ["export", "taxii", str(bundle_path), "--taxii", medallion_server.api_root,
                                   "--collection", read_only])
     assert refused.exit_code != 0 and "does not allow writing" in refused.stderr
+
+
+def _exchanged(store: GraphStore) -> dict[str, set[tuple[Any, ...]]]:
+    """What a STIX export carries, in graph terms: indicators, resolutions, sightings, attributions."""
+    got: dict[str, set[tuple[Any, ...]]] = {
+        "indicators": {(label, r["k"]) for label in ("Domain", "IP", "URL")
+                       for r in store.read(f"MATCH (n:{label}) WHERE n.indicator = true RETURN n.key AS k", {})},
+        "RESOLVES_TO": check_rels(store, "Domain", "RESOLVES_TO", "IP"),
+    }
+    for rel, label in (("QUERIED", "Domain"), ("CONNECTED_TO", "IP"), ("REQUESTED", "URL")):
+        got[rel] = check_rels(store, "Host", rel, label, "count")
+    got["ATTRIBUTED_TO"] = check_rels(store, "Domain", "ATTRIBUTED_TO", "Threat") | check_rels(
+        store, "IP", "ATTRIBUTED_TO", "Threat")
+    return got
+
+
+def test_exported_findings_pushed_to_taxii_load_back_the_same(
+    engine: list[str], medallion_server: Medallion, taxii_env: dict[str, str], neo4j_store: GraphStore | None,
+    tmp_path: Path,
+) -> None:
+    """``export stix --taxii``: the hunt's findings land in the collection and a ``load taxii`` of it gives the
+    same indicators, relationships and sightings as loading the exported file."""
+    hunted = LadybugStore(tmp_path / "hunt.lbdb")
+    try:
+        load(hunted, scenario(), source="demo")
+        findings = [f.as_dict() for f in run_hunt(Runner(hunted), Options(expand=True)).findings]
+    finally:
+        hunted.close()
+    assert findings
+    findings_file = tmp_path / "findings.json"
+    findings_file.write_text(json.dumps(findings), encoding="utf-8")
+    out = tmp_path / "findings.stix.json"
+    collection = medallion_server.new_collection()
+    pushed = runner.invoke(app, ["export", "stix", "--findings", str(findings_file), "-o", str(out),
+                                 "--taxii", medallion_server.api_root, "--collection", collection])
+    assert pushed.exit_code == 0, (pushed.stdout, pushed.stderr)
+    bundle = json.loads(out.read_text(encoding="utf-8"))
+    assert f"pushed {len(bundle['objects'])}/{len(bundle['objects'])} object(s)" in pushed.stdout
+    assert {o["id"] for o in medallion_server.stored(collection)} == {o["id"] for o in bundle["objects"]}
+    assert {"indicator", "relationship", "sighting"} <= {o["type"] for o in medallion_server.stored(collection)}
+
+    direct = LadybugStore(tmp_path / "direct.lbdb")
+    try:
+        load(direct, read_stix(out, "file", observed_at=1_800_000_000), source="file")
+        want = _exchanged(direct)
+    finally:
+        direct.close()
+    assert want["indicators"] and want["QUERIED"] and want["RESOLVES_TO"]
+
+    load_taxii(engine, medallion_server, collection)
+    store = _store(engine, neo4j_store)
+    try:
+        assert _exchanged(store) == want
+    finally:
+        if engine[1] == "ladybug":
+            store.close()
+
+
+def test_taxii_needs_its_collection(tmp_path: Path) -> None:
+    findings_file = tmp_path / "f.json"
+    findings_file.write_text("[]", encoding="utf-8")
+    result = runner.invoke(app, ["export", "stix", "--findings", str(findings_file), "-o", str(tmp_path / "o.json"),
+                                 "--taxii", "https://taxii.example/api1/"])
+    assert result.exit_code != 0 and "--taxii and --collection go together" in result.stderr

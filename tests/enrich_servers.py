@@ -199,7 +199,8 @@ class DnsForwarder:
 class RdapServer:
     """Replays recorded RDAP responses for any address inside their network, like a registry does.
 
-    ``special`` maps an address to ("status", code), ("body", bytes) or ("sleep", seconds).
+    ``special`` maps an address to ("status", code), ("body", bytes), ("sleep", seconds) or
+    ("redirect", location).
     """
 
     responses: list[dict[str, Any]]
@@ -229,6 +230,12 @@ class RdapServer:
                     return
                 if kind == "status":
                     self.send_error(value)
+                    return
+                if kind == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if kind == "body":
                     body = value

@@ -1,0 +1,5 @@
+"""``python -m graphpivot``: the same command as the ``graphpivot`` console script."""
+
+from graphpivot.cli import main
+
+main()

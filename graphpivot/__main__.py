@@ -1,5 +1,5 @@
 """``python -m graphpivot``: the same command as the ``graphpivot`` console script."""
 
-from graphpivot.cli import main
+from graphpivot.cli import app
 
-main()
+app(prog_name="graphpivot")

@@ -47,6 +47,7 @@ class Settings(BaseModel):
     batch_mb: float | None = Field(default=None, gt=0, le=65_536)  # None: ingest.DEFAULT_BATCH_MB per batch
     query_timeout: float = Field(default=60.0, gt=0)
     buffer_pool_mb: int = Field(default=0, ge=0)  # embedded engine's page cache; 0 = Ladybug's default (~80% of RAM)
+    db_wait: float = Field(default=30.0, ge=0)  # seconds a writer waits for another process's embedded write lock
     noise_file: Path | None = None  # None: the noise list shipped with graphpivot
     query_folder: Path = Field(default_factory=lambda: user_config_path("graphpivot") / "queries")
     profile: str | None = None  # the config-file profile these settings came from
@@ -72,6 +73,7 @@ ENVIRONMENT = {
     "GRAPHPIVOT_BATCH_MB": "batch_mb",
     "GRAPHPIVOT_QUERY_TIMEOUT": "query_timeout",
     "GRAPHPIVOT_BUFFER_POOL_MB": "buffer_pool_mb",
+    "GRAPHPIVOT_DB_WAIT": "db_wait",
     "GRAPHPIVOT_NOISE_FILE": "noise_file",
     "GRAPHPIVOT_QUERIES": "query_folder",
 }
@@ -113,6 +115,7 @@ class Profile(BaseModel):
     batch_mb: float | None = None
     query_timeout: float | None = None
     buffer_pool_mb: int | None = None
+    db_wait: float | None = None
     noise_file: Path | None = None
 
 

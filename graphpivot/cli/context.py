@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from graphpivot.config import ConfigError, Settings, from_env
 from graphpivot.output import SafeConsole, markup_value
-from graphpivot.reference.install import ensure_reference
-from graphpivot.store import GraphStore, StoreUnavailable, open_store
+
+if TYPE_CHECKING:
+    from graphpivot.config import Settings
+    from graphpivot.store import GraphStore
 
 err = SafeConsole(stderr=True, soft_wrap=True)
 
@@ -26,22 +28,31 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 @dataclass
 class State:
-    """What every command needs: the settings."""
+    """What every command needs: the root options, and the settings they select (read on first use)."""
 
-    settings: Settings
+    engine: str | None = None
+    db_path: Path | None = None
+    profile: str | None = None
 
     @classmethod
     def from_options(cls, *, engine: str | None, db_path: Path | None, profile: str | None = None) -> State:
+        return cls(engine, db_path, profile)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Config file profile, then ``GRAPHPIVOT_*`` variables, then the root options; exits on a bad config."""
+        from graphpivot.config import ConfigError, from_env
+
         try:
-            settings = from_env(profile=profile)
+            settings = from_env(profile=self.profile)
         except ConfigError as exc:
             fail(str(exc))
-        if engine:
-            settings.engine = engine
-        if db_path is not None:
-            settings.db_path = db_path
+        if self.engine:
+            settings.engine = self.engine
+        if self.db_path is not None:
+            settings.db_path = self.db_path
             settings.engine = settings.engine or "ladybug"
-        return cls(settings)
+        return settings
 
     @contextmanager
     def store(
@@ -49,27 +60,59 @@ class State:
     ) -> Iterator[GraphStore]:
         """Open the configured store, or exit with a message saying how to fix it.
 
-        ``existing``: a read command; an embedded database that does not exist is refused (a mistyped
-        ``--db`` would otherwise be created empty and answer "nothing found").
+        ``existing``: a read command. An embedded database that does not exist is refused (a mistyped
+        ``--db`` would otherwise be created empty and answer "nothing found"), and it is opened
+        read-only, so a scheduled job writing to it neither blocks nor is blocked by the analyst.
         With ``reference`` (the default) reference data that is missing or older than this
         installation's (noise list, web-service catalogue, warninglists) is installed first, and a
         note on stderr (or to ``on_note``) says so: results never depend on whether ``db init`` ran.
         """
-        path = self.settings.db_path
-        if existing and self.settings.resolved_engine == "ladybug" and not path.exists():
-            fail(f"no embedded database at {path}; check --db / GRAPHPIVOT_DB, load data into it, "
+        from graphpivot.store import StoreUnavailable
+
+        read_only = existing and self.settings.resolved_engine == "ladybug"
+        if read_only and not self.settings.db_path.exists():
+            fail(f"no embedded database at {self.settings.db_path}; check --db / GRAPHPIVOT_DB, load data into it, "
                  "or create it with 'graphpivot db init'")
         try:
-            store = open_store(self.settings)
+            store = self._open(read_only, reference, on_note or _note)
         except StoreUnavailable as exc:
             fail(str(exc))
         try:
-            if reference:
-                for note in ensure_reference(store):
-                    (on_note or _note)(note)
             yield store
         finally:
             store.close()
+
+    def _open(self, read_only: bool, reference: bool, note: Callable[[str], None]) -> GraphStore:
+        """The store, its reference data brought up to date first when ``reference``.
+
+        A read-only store whose reference data is stale is reopened as a writer just long enough to
+        install it (waiting for another writer as any write does), then opened read-only again.
+        """
+        from graphpivot.reference.install import ensure_reference, stale
+        from graphpivot.store import open_store
+
+        store = open_store(self.settings, read_only=read_only)
+        if not reference:
+            return store
+        if read_only:
+            try:
+                current = not stale(store)
+            except Exception:  # no schema yet: the writer below creates it
+                current = False
+            if current:
+                return store
+            store.close()
+            store = open_store(self.settings)
+        try:
+            for line in ensure_reference(store):
+                note(line)
+        except BaseException:
+            store.close()
+            raise
+        if read_only:
+            store.close()
+            store = open_store(self.settings, read_only=True)
+        return store
 
 
 def _note(text: str) -> None:

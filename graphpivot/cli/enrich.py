@@ -11,26 +11,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import dns.resolver
 import typer
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import QueryError
 from graphpivot.cli.context import fail, state
 from graphpivot.cli.options import option_block
-from graphpivot.enrich.base import Enricher
-from graphpivot.enrich.dns_enricher import DnsEnricher
+from graphpivot.enrich.base import DEFAULT_RDAP_URL, Enricher
 from graphpivot.enrich.joblog import JobLog
 from graphpivot.enrich.prepare import JobRequest, prepare, show_plan
-from graphpivot.enrich.rdap_enricher import DEFAULT_RDAP_URL, RdapEnricher
-from graphpivot.enrich.resolver import make_resolver, parse_resolver, system_resolver
 from graphpivot.enrich.runner import EXIT_FAILED, Job, JobSummary, Limits
 from graphpivot.enrich.selection import BUILTIN
-from graphpivot.enrich.tls_enricher import TlsEnricher
 from graphpivot.maintenance import refresh
 from graphpivot.times import duration_seconds
+
+if TYPE_CHECKING:
+    import dns.resolver
 
 app = typer.Typer(
     help="Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active.", no_args_is_help=True
@@ -181,6 +179,8 @@ def _options(flags: JobFlags, ports: tuple[int, ...] = ()) -> JobOptions:
 
 
 def _resolver(values: list[str] | None, use_system: bool, timeout: float) -> dns.resolver.Resolver | None:
+    from graphpivot.enrich.resolver import make_resolver, parse_resolver, system_resolver
+
     if use_system:
         return system_resolver(timeout=timeout)
     if not values:
@@ -261,6 +261,8 @@ def dns_job(
     flags: JobFlags,
 ) -> None:
     """A, AAAA, CNAME, NS, MX, TXT, SOA for names, PTR for IPs. Indicator names only with --active."""
+    from graphpivot.enrich.dns_enricher import DnsEnricher
+
     opts = _options(flags)
     resolver = _resolver(resolvers, use_system, flags.timeout)
     if resolver is None:
@@ -283,6 +285,8 @@ def rdap_job(
     flags: RdapJobFlags,
 ) -> None:
     """Netblock, organisation, country, registry (RDAP) and origin ASN for IPs; cached by netblock."""
+    from graphpivot.enrich.rdap_enricher import RdapEnricher
+
     opts = _options(flags)
     resolver = None if no_asn else _resolver(resolvers, use_system, flags.timeout)
     if resolver is None and not no_asn:
@@ -307,6 +311,8 @@ def tls_job(
     flags: TlsJobFlags,
 ) -> None:
     """Certificates served on host:port (SNI for names): Certificate, SERVES_CERT, SAN. Needs --active."""
+    from graphpivot.enrich.tls_enricher import TlsEnricher
+
     if not flags.active:
         fail("a TLS handshake touches the target itself: 'enrich tls' runs only with --active")
     opts = _options(flags, ports=tuple(sorted(set(ports or [443]))))

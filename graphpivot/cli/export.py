@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from graphpivot.catalog import FOREVER, Catalog, QueryError
+from graphpivot.cli import complete, detections, export_taxii
 from graphpivot.cli.context import err, fail, state
 from graphpivot.export.graph_files import write_graph_file
 from graphpivot.export.result_graph import ResultGraph, findings_graph, pivot_graph, whole_graph
@@ -55,8 +56,10 @@ def write_render(path: Path, graph: ResultGraph) -> None:
 FindingsOption = Annotated[
     Path | None, typer.Option("--findings", help="Findings JSON: exposure --format json, or hunt --report X.json.")
 ]
-PivotOption = Annotated[str | None, typer.Option("--pivot", help="Run this stored query and export its result.")]
-ParamOption = Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value for --pivot, repeatable.")]
+PivotOption = Annotated[str | None, typer.Option(
+    "--pivot", help="Run this stored query and export its result.", autocompletion=complete.query_ids)]
+ParamOption = Annotated[list[str] | None, typer.Option(
+    "--param", "-p", help="name=value for --pivot, repeatable.", autocompletion=complete.query_params)]
 HuntOption = Annotated[bool, typer.Option("--hunt", help="Run the hunt pack (every indicator, expanded).")]
 
 
@@ -244,3 +247,7 @@ def _graph_of(store: GraphStore, source: Source, seeds: list[str], everything: b
 app.command("stix")(stix)
 app.command("misp")(misp)
 app.command("graph")(graph)
+app.command("zeek-intel")(detections.export_zeek_intel)
+app.command("suricata")(detections.export_suricata)
+app.command("rpz")(detections.export_rpz)
+app.command("taxii")(export_taxii.taxii_push)

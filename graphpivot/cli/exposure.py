@@ -13,6 +13,7 @@ from graphpivot.catalog import FOREVER, Catalog, QueryError, parse_time
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.export import RenderOption, check_render, write_render
 from graphpivot.cli.options import Browser, HuntFlags, option_block
+from graphpivot.cli.progress import query_progress
 from graphpivot.config import HuntDefaults
 from graphpivot.export.result_graph import findings_graph
 from graphpivot.hunt.exposure import Exposure, parse_seed
@@ -109,8 +110,9 @@ def exposure(
         fail(f"--min-strength: {exc}")
     options = make_options(flags, state(ctx).settings.hunt, expand=expand)
     check_render(render_html)
-    with state(ctx).store(existing=True) as store:
-        runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
+    explain = print_explain if flags.explain else None
+    with state(ctx).store(existing=True) as store, query_progress("exposure", err, also=explain) as on_run:
+        runner = Runner(store, timeout=flags.timeout, on_run=on_run)
         try:
             result = Exposure(runner, options).run(list(seeds or []), all_indicators=all_indicators)
         except (ExposureError, QueryError) as exc:

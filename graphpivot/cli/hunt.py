@@ -12,6 +12,7 @@ from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.export import FINDING_COLUMNS, RenderOption, check_render, write_render
 from graphpivot.cli.exposure import finding_link, make_options, print_explain, time_option
 from graphpivot.cli.options import Browser, HuntFlags, option_block
+from graphpivot.cli.progress import query_progress
 from graphpivot.export.result_graph import findings_graph
 from graphpivot.hunt.model import ExposureError
 from graphpivot.hunt.pack import HuntResult, run_hunt
@@ -70,8 +71,9 @@ def hunt(
     options = make_options(flags, state(ctx).settings.hunt, expand=expand)
     check_render(render_html)
     first_use = None if new_since is None else time_option(new_since, "--new-since", 0)
-    with state(ctx).store(existing=True) as store:
-        runner = Runner(store, timeout=flags.timeout, on_run=print_explain if flags.explain else None)
+    explain = print_explain if flags.explain else None
+    with state(ctx).store(existing=True) as store, query_progress("hunt", err, also=explain) as on_run:
+        runner = Runner(store, timeout=flags.timeout, on_run=on_run)
         try:
             result = run_hunt(runner, options, seeds=list(seeds or []), new_since=first_use)
         except (ExposureError, QueryError) as exc:

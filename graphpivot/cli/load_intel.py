@@ -19,7 +19,6 @@ from graphpivot.canonical import FINGERPRINT_TYPES
 from graphpivot.cli.context import fail, state
 from graphpivot.cli.loading import check_paths, load_files, run_load
 from graphpivot.cli.options import LoadFlags, Paths, option_block
-from graphpivot.loaders.intel.certfile import read_certificates
 from graphpivot.loaders.intel.csvfeed import PRESETS, FeedColumns, read_csv_feed
 from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
 from graphpivot.loaders.intel.indicators import KINDS
@@ -152,6 +151,8 @@ def certs(
     flags: LoadFlags,
 ) -> None:
     """X.509 certificate files (PEM or DER) from intel: Certificates keyed by SHA-256, with SAN names."""
+    from graphpivot.loaders.intel.certfile import read_certificates
+
     load_files(state(ctx), source, paths,
                lambda p, now: read_certificates(p, source, threat=threat, observed_at=now), flags)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.syntax import Syntax
 from rich.table import Table
 
 from graphpivot.browser import browser_link
 from graphpivot.catalog import Catalog, QueryError, StoredQuery, cypher_root, parse_query
+from graphpivot.cli import complete
 from graphpivot.cli.context import err, fail, state
 from graphpivot.cli.export import RenderOption, check_render, write_render
 from graphpivot.export.result_graph import pivot_graph
@@ -21,6 +21,7 @@ from graphpivot.querylint import WRITES, code_only, lint
 from graphpivot.store import QueryTimeout
 
 app = typer.Typer(help="Stored pivot and hunt queries.", no_args_is_help=True)
+QueryId = Annotated[str, typer.Argument(help="Stored query id", autocompletion=complete.query_ids)]
 out = SafeConsole()
 EXIT_TIMEOUT = 3
 
@@ -64,7 +65,7 @@ def list_queries(
 
 
 @app.command()
-def show(query_id: Annotated[str, typer.Argument(help="Stored query id")]) -> None:
+def show(query_id: QueryId) -> None:
     """Show a stored query's metadata, parameters, columns and Cypher (with any per-engine override)."""
     query = _query(query_id)
     h = query.header
@@ -79,6 +80,8 @@ def show(query_id: Annotated[str, typer.Argument(help="Stored query id")]) -> No
     out.print(f"columns: {', '.join(h.columns) or '-'}")
     for ref in h.references:
         out.print(f"reference: {ref}")
+    from rich.syntax import Syntax
+
     out.print(Syntax(query.cypher, "cypher", word_wrap=True))
     for engine in sorted(query.overrides):
         out.print(f"override for {engine} ({query.path.stem}.{engine}.cypher):")
@@ -105,9 +108,11 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 @app.command()
 def run(
     ctx: typer.Context,
-    query_id: Annotated[str, typer.Argument(help="Stored query id")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value, repeatable")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")] = "table",
+    query_id: QueryId,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="name=value, repeatable", autocompletion=complete.query_params)] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help=f"one of {', '.join(FORMATS)}", autocompletion=complete.formats)] = "table",
     limit: Annotated[int | None, typer.Option(help="At most this many rows (sets the limit parameter).")] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Print the exact Cypher and parameters (to stderr) before running.")

@@ -15,6 +15,8 @@ ANSWERED = frozenset(
 TRANSIENT = frozenset({"timeout", "servfail", "unreachable", "http_error", "partial", "error"})
 # Planned by a run that has not looked the target up yet.
 PENDING = "pending"
+# The RDAP service when none is configured: ipwhois's bootstrap redirector (``ipwhois.rdap.BOOTSTRAP_URL``).
+DEFAULT_RDAP_URL = "https://rdap-bootstrap.arin.net/bootstrap"
 
 
 @dataclass(frozen=True, order=True)

@@ -23,7 +23,7 @@ import dns.resolver
 from ipwhois.asn import IPASN
 from ipwhois.exceptions import IPDefinedError
 from ipwhois.net import Net
-from ipwhois.rdap import BOOTSTRAP_URL, RDAP
+from ipwhois.rdap import RDAP
 
 from graphpivot.canonical import InvalidValue
 from graphpivot.enrich.base import Lookup, Target
@@ -31,7 +31,6 @@ from graphpivot.enrich.resolver import describe, query
 from graphpivot.loaders.textio import loads_limited
 from graphpivot.model import Edge, Node, Record, Reject, entity
 
-DEFAULT_RDAP_URL = BOOTSTRAP_URL
 MAX_RDAP_BYTES = 1 << 20  # an RDAP ip-network answer is a few KiB; more is refused
 MAX_RDAP_DEPTH = 32
 

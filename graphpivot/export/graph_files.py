@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from graphpivot.export.result_graph import Ref, ResultGraph
 from graphpivot.output import is_time_column, iso
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 LIST_SEPARATOR = ";"
 GRAPH_FORMATS = {".graphml": "graphml", ".csv": "csv"}
@@ -46,6 +47,8 @@ def _attributes(props: dict[str, Any]) -> dict[str, Any]:
 
 def to_networkx(graph: ResultGraph) -> nx.MultiDiGraph:
     """The result as a networkx multigraph (one edge per relationship type between two nodes)."""
+    import networkx as nx
+
     g = nx.MultiDiGraph(name=graph.title or "graphpivot result")
     for ref in sorted(graph.nodes):
         g.add_node(node_id(ref), label=ref[0], key=ref[1], **_attributes(graph.nodes[ref]))
@@ -70,6 +73,8 @@ def _homogeneous(g: nx.MultiDiGraph) -> None:
 
 
 def write_graphml(graph: ResultGraph, path: Path) -> None:
+    import networkx as nx
+
     g = to_networkx(graph)
     _homogeneous(g)
     nx.write_graphml(g, path, encoding="utf-8", prettyprint=True, named_key_ids=True)

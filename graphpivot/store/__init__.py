@@ -10,8 +10,12 @@ __all__ = ["GraphStore", "QueryTimeout", "StoreUnavailable", "open_store"]
 ENGINES = ("ladybug", "neo4j")
 
 
-def open_store(settings: Settings) -> GraphStore:
-    """The Neo4j store when configured, else the embedded Ladybug database."""
+def open_store(settings: Settings, *, read_only: bool = False) -> GraphStore:
+    """The Neo4j store when configured, else the embedded Ladybug database.
+
+    ``read_only`` opens the embedded database for reading only, which another process writing to it
+    does not block (Neo4j reads run in read transactions either way).
+    """
     engine = settings.resolved_engine
     if engine == "neo4j":
         if not settings.neo4j_uri:
@@ -29,6 +33,7 @@ def open_store(settings: Settings) -> GraphStore:
         from graphpivot.store.embedded import LadybugStore
 
         return LadybugStore(
-            settings.db_path, query_timeout=settings.query_timeout, buffer_pool_mb=settings.buffer_pool_mb
+            settings.db_path, query_timeout=settings.query_timeout, buffer_pool_mb=settings.buffer_pool_mb,
+            read_only=read_only, lock_wait=settings.db_wait,
         )
     raise StoreUnavailable(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")

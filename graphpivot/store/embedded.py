@@ -11,6 +11,8 @@ so the store avoids them (measured in ``bench/RESULTS.md``).
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
@@ -65,6 +67,9 @@ def arrow_batch(rows: list[dict[str, Any]], ids: tuple[str, ...], props: tuple[P
     return pa.table(columns)
 
 
+_LOCK_HELD = re.compile(r"Could not set lock on file(?:.*?Lock is held by PID (\d+))?", re.S)
+
+
 class LadybugStore:
     """A :class:`~graphpivot.store.base.GraphStore` on an embedded Ladybug database."""
 
@@ -73,14 +78,36 @@ class LadybugStore:
     # larger batches: measured on 300k Zeek dns.log lines, 50k took 57 s against 88 s with 5k.
     batch_size = 50_000
 
-    def __init__(self, path: Path, *, query_timeout: float = 60.0, buffer_pool_mb: int = 0) -> None:
+    def __init__(
+        self, path: Path, *, query_timeout: float = 60.0, buffer_pool_mb: int = 0, read_only: bool = False,
+        lock_wait: float = 0.0,
+    ) -> None:
+        """Open (or create) the database; ``read_only`` never blocks on, nor blocks, a writing process.
+
+        A writer finding another process's write lock retries for ``lock_wait`` seconds, then fails
+        naming the process that holds it.
+        """
         self.location = str(path)
         self.query_timeout = query_timeout
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = ladybug.Database(str(path), buffer_pool_size=buffer_pool_mb << 20)
-        except RuntimeError as exc:
-            raise StoreUnavailable(f"cannot open the embedded database at {path}: {exc}") from None
+        self.read_only = read_only
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + lock_wait
+        while True:
+            try:
+                self._db = ladybug.Database(str(path), buffer_pool_size=buffer_pool_mb << 20, read_only=read_only)
+                break
+            except RuntimeError as exc:
+                holder = _LOCK_HELD.search(str(exc))
+                if holder is None:
+                    raise StoreUnavailable(f"cannot open the embedded database at {path}: {exc}") from None
+                if time.monotonic() >= deadline:
+                    who = f"PID {holder.group(1)}" if holder.group(1) else "it holds the lock"
+                    raise StoreUnavailable(
+                        f"the embedded database at {path} is being written by another process ({who}); waited "
+                        f"{lock_wait:g} s (GRAPHPIVOT_DB_WAIT). Read commands run alongside it; writes wait for it "
+                        "to finish") from None
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
         self._conn = ladybug.Connection(self._db)
         self._schema_ready = False
         self._filled: set[str] = set()  # labels known to hold nodes (no bulk COPY any more)

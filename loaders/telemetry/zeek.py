@@ -41,7 +41,6 @@ from graphpivot.loaders.telemetry.edges import (
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.telemetry.zeek_certs import CertIndex
-from graphpivot.loaders.telemetry.zeek_columnar import read_dns
 from graphpivot.loaders.telemetry.zeek_format import Kind, LogSpec, rows, sniff
 
 from graphpivot.canonical import InvalidValue, canonical_hash, canonical_ip
@@ -180,6 +179,8 @@ def read_zeek(
     try:
         for path, kind, fmt in plan:
             if kind == "dns" and columnar:
+                from graphpivot.loaders.telemetry.zeek_columnar import read_dns  # polars, only when needed
+
                 yield from read_dns(path, SPECS[kind], fmt, zeek.tm)
             else:
                 yield from _read_log(path, kind, fmt, zeek)

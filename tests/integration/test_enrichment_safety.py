@@ -126,3 +126,11 @@ def test_rdap_refuses_answers_too_large_or_too_deep(rdap: RdapServer) -> None:
     for address in ("192.0.2.3", "192.0.2.4"):
         nested = enricher.lookup(Target("IP", address), 1_700_000_000)
         assert nested.outcome == "malformed" and "nested deeper" in nested.reason, nested.reason
+
+
+def test_default_rdap_service_is_ipwhois_bootstrap() -> None:
+    from ipwhois.rdap import BOOTSTRAP_URL
+
+    from graphpivot.enrich.base import DEFAULT_RDAP_URL
+
+    assert DEFAULT_RDAP_URL == BOOTSTRAP_URL and check_base_url(DEFAULT_RDAP_URL) == DEFAULT_RDAP_URL

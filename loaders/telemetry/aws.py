@@ -80,7 +80,7 @@ class CloudHosts:
 
 def read_route53(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
     """Every record of a set of Route 53 Resolver query log files (JSON lines)."""
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="dns")
     tm = Telemetry(network, obs)
     hosts = CloudHosts(network)
     for path in paths:
@@ -132,7 +132,7 @@ def _resolver_query(tm: Telemetry, hosts: CloudHosts, text: str) -> None:
 
 def read_vpc_flow(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
     """Every record of a set of VPC Flow Log files (default v2 format, or the fields a header line names)."""
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="flow")
     tm = Telemetry(network, obs)
     hosts = CloudHosts(network)
     for path in paths:

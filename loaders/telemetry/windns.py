@@ -103,7 +103,7 @@ def read_windns(
     max_pending: int = 100_000,
 ) -> Iterator[Record]:
     """Every record of a set of Windows DNS Server debug log files (see the module doc)."""
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="dns")
     tm = Telemetry(network, obs)
     for path in paths:
         name = str(path)

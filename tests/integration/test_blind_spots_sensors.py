@@ -113,3 +113,24 @@ def test_a_host_seen_by_two_sensors_counts_for_both(store: GraphStore, tmp_path:
         ("10.0.5.5", "api.telegram.org", ("dns", "endpoint"))}
     rows = Runner(store).run("blind-spots-hosts", {"since": 0, "until": 253402300799})
     assert [(r["host"], r["dns"], r["endpoint"], r["flow"]) for r in rows] == [("10.0.5.5", 1, 1, 0)]
+
+
+def test_an_older_embedded_graph_gains_the_sensor_column(tmp_path: Path) -> None:
+    """A Ladybug graph made before ``sensors`` (and ``processes``) existed is upgraded by init_schema."""
+    from graphpivot.schema import RELS
+    from graphpivot.store.embedded import LadybugStore
+
+    db = tmp_path / "old.lbdb"
+    old = LadybugStore(db)
+    old._run("CREATE NODE TABLE Host(key STRING PRIMARY KEY, kind STRING)")
+    old._run("CREATE NODE TABLE Domain(key STRING PRIMARY KEY, kind STRING)")
+    kept = [p for p in RELS["QUERIED"].props if p.name not in ("sensors", "processes")]
+    old._run("CREATE REL TABLE QUERIED(FROM Host TO Domain, "
+             + ", ".join(f"{p.name} {p.type.value}" for p in kept) + ")")
+    old.close()
+    store = LadybugStore(db)
+    try:
+        store.init_schema()
+        test_a_host_seen_by_two_sensors_counts_for_both(store, tmp_path)
+    finally:
+        store.close()

@@ -114,6 +114,8 @@ _PORTS = _p("ports", PropType.INT_LIST, Merge.UNION)
 _BYTES = (_p("bytes_out", PropType.INT, Merge.SUM), _p("bytes_in", PropType.INT, Merge.SUM))
 # Endpoint telemetry (Sysmon): the process images that asked or connected, lower-cased paths.
 _PROCESSES = _p("processes", PropType.STRING_LIST, Merge.UNION)
+# The kinds of sensor that saw a telemetry edge (see loaders.telemetry.observations.SENSOR_KINDS).
+_SENSORS = _p("sensors", PropType.STRING_LIST, Merge.UNION)
 _INTEL_TARGETS = ("Domain", "IP", "URL", "Certificate", "Fingerprint", "Email", "ASN", "Netblock", "WebService")
 
 
@@ -153,6 +155,7 @@ RELS: dict[str, RelSpec] = {
             _p("rcodes", PropType.STRING_LIST, Merge.UNION),
             _SIGNATURES,
             _PROCESSES,
+            _SENSORS,
         ),
         _rel(
             "CONNECTED_TO",
@@ -165,6 +168,7 @@ RELS: dict[str, RelSpec] = {
             # "outbound" when the host opened the connection, "inbound" when the peer did.
             _p("directions", PropType.STRING_LIST, Merge.UNION),
             _PROCESSES,
+            _SENSORS,
         ),
         _rel(
             "REQUESTED",
@@ -174,8 +178,9 @@ RELS: dict[str, RelSpec] = {
             _p("statuses", PropType.INT_LIST, Merge.UNION),
             _p("user_agents", PropType.STRING_LIST, Merge.UNION),
             _SIGNATURES,
+            _SENSORS,
         ),
-        _rel("USED_CLIENT", [("Host", "Fingerprint")]),
+        _rel("USED_CLIENT", [("Host", "Fingerprint")], _SENSORS),
         _rel(
             "MENTIONS",
             [("Report", t) for t in (*_INTEL_TARGETS, "Threat", "Host")],

@@ -27,6 +27,7 @@ COMMANDS = {
     "taxii": load_intel.taxii,
     "route53": load_telemetry.route53,
     "vpcflow": load_telemetry.vpcflow,
+    "windns": load_telemetry.windns,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

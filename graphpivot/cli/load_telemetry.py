@@ -271,3 +271,37 @@ def vpcflow(
 
     files = expand(paths, ("*.log", "*.log.gz", "*.txt", "*.txt.gz"))
     _load_sensor(ctx, "vpc-flow", sensor, flags, lambda net: read_vpc_flow(files, network=net))
+
+
+def utc_offset_minutes(text: str) -> int:
+    """``+02:00`` / ``-0530`` / ``0`` as minutes east of UTC; exits with a message when malformed."""
+    import re
+
+    found = re.fullmatch(r"([+-]?)(\d{1,2})(?::?(\d{2}))?", text.strip())
+    if found is None or int(found[2]) > 14 or int(found[3] or 0) > 59:
+        fail(f"--utc-offset: expected +HH:MM, found {text!r}")
+    assert found is not None
+    minutes = int(found[2]) * 60 + int(found[3] or 0)
+    return -minutes if found[1] == "-" else minutes
+
+
+@option_block(LoadFlags, into="flags")
+@option_block(SensorFlags, into="sensor")
+def windns(
+    ctx: typer.Context,
+    paths: Inputs,
+    utc_offset: Annotated[str, typer.Option(
+        "--utc-offset", help="The DNS server's offset from UTC (its log is in local time), e.g. +02:00.")] = "+00:00",
+    day_first: Annotated[bool, typer.Option(
+        "--day-first", help="Dates are D/M/YYYY (the server's locale), not M/D/YYYY.")] = False,
+    *,
+    sensor: SensorFlags,
+    flags: LoadFlags,
+) -> None:
+    """Windows DNS Server debug log (dns.log): client queries as QUERIED, response codes from the flags."""
+    from graphpivot.loaders.telemetry.windns import read_windns
+
+    files = expand(paths, ("*.log", "*.log.gz", "*.txt", "*.txt.gz"))
+    offset = utc_offset_minutes(utc_offset)
+    _load_sensor(ctx, "windns", sensor, flags,
+                 lambda net: read_windns(files, network=net, day_first=day_first, utc_offset=offset))

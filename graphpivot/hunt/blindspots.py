@@ -1,9 +1,17 @@
 """Blind spots: what the hunt could not see, so "nothing found" is not read as "clean".
 
 Three kinds: hosts without a telemetry channel (DNS, HTTP/proxy, flows, TLS
-clients), time ranges a channel does not cover inside the span of all telemetry,
-and indicators no hunt could test (a kind no telemetry links to hosts, a channel
-that is missing, or a validity window outside every log).
+clients, endpoint), time ranges a channel does not cover inside the span of all
+telemetry, and indicators no hunt could test (a kind no telemetry links to hosts,
+a channel that is missing, or a validity window outside every log).
+
+Channels follow the kind of sensor recorded on each edge (``sensors``, see
+:data:`graphpivot.loaders.telemetry.observations.SENSOR_KINDS`), not the source
+name a load was given: Route 53 Resolver and Windows DNS Server logs are DNS, VPC
+Flow Logs flows, Zscaler/Netskope and other proxies HTTP/proxy, network sensors
+(Zeek, Suricata) each channel by edge type; Sysmon's DNS (EID 22) and connections
+(EID 3) are endpoint telemetry and counted there only. Edges loaded without a
+sensor kind count by their type.
 """
 
 from __future__ import annotations
@@ -16,16 +24,17 @@ from graphpivot.hunt.intel import Intel
 from graphpivot.hunt.model import ExposureResult, Options, Unchecked
 from graphpivot.hunt.runner import Runner
 
-CHANNELS = ("dns", "http", "flow", "tls")
+CHANNELS = ("dns", "http", "flow", "tls", "endpoint")
 CHANNEL_NAMES = {
     "dns": "DNS (QUERIED)",
     "http": "HTTP/proxy (REQUESTED)",
     "flow": "flows (CONNECTED_TO)",
     "tls": "TLS clients (USED_CLIENT)",
+    "endpoint": "endpoint (Sysmon QUERIED/CONNECTED_TO with the process)",
 }
 # Which channels can show a host touching each indicator kind.
-KIND_CHANNELS = {"Domain": ("dns", "http"), "IP": ("flow", "http"), "URL": ("http",), "Fingerprint": ("tls",),
-                 "Certificate": ("flow",)}
+KIND_CHANNELS = {"Domain": ("dns", "http", "endpoint"), "IP": ("flow", "http", "endpoint"), "URL": ("http",),
+                 "Fingerprint": ("tls",), "Certificate": ("flow", "endpoint")}
 DEFAULT_BUCKET = 86400
 
 
@@ -96,8 +105,8 @@ def gaps_in(covered: list[tuple[int, int]], span: tuple[int, int]) -> list[tuple
 
 def host_blind_spots(rows: list[dict[str, Any]]) -> tuple[list[str], dict[str, list[str]]]:
     """Hosts with no telemetry at all, and per channel the hosts without it (``blind-spots-hosts`` rows)."""
-    silent = sorted(r["host"] for r in rows if not any(r[c] for c in CHANNELS))
-    without = {c: sorted(r["host"] for r in rows if not r[c]) for c in CHANNELS}
+    silent = sorted(r["host"] for r in rows if not any(r.get(c) for c in CHANNELS))
+    without = {c: sorted(r["host"] for r in rows if not r.get(c)) for c in CHANNELS}
     return silent, without
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphpivot.canonical import InvalidValue, registered_domain, url_host
+from graphpivot.hunt.blindspots import CHANNELS
 from graphpivot.hunt.evidence import evidence_path
 from graphpivot.hunt.grading import grade
 from graphpivot.hunt.intel import Intel, intel_from_rows
@@ -280,7 +281,7 @@ class Exposure:
         """Internal hosts with any telemetry in the window (the base for 'rare')."""
         if self._population is None:
             rows = self.runner.run("blind-spots-hosts", self._time())
-            self._population = sum(1 for r in rows if r["dns"] or r["http"] or r["flow"] or r["tls"])
+            self._population = sum(1 for r in rows if any(r.get(c) for c in CHANNELS))
         return self._population
 
     # ------------------------------------------------------------ the run

@@ -121,7 +121,17 @@ class LadybugStore:
     def init_schema(self) -> None:
         for stmt in writers.ladybug_ddl():
             self._run(stmt)
+        self._add_new_columns()
         self._schema_ready = True
+
+    def _add_new_columns(self) -> None:
+        """Give tables made by an older version the properties the schema has gained since (e.g. ``sensors``)."""
+        tables = [(label, spec.props) for label, spec in NODES.items()] + [(r, s.props) for r, s in RELS.items()]
+        for table, props in tables:
+            have = {row[1] for row in self._run(f"CALL table_info('{table}') RETURN *")}
+            for prop in props:
+                if prop.name not in have:
+                    self._run(f"ALTER TABLE {table} ADD {prop.name} {prop.type.value}")
 
     def _ensure_schema(self) -> None:
         if not self._schema_ready:

@@ -468,6 +468,11 @@ class Telemetry:
         self._lines_skipped.update(lines_skipped)
         self._parts_skipped.update(parts_skipped)
 
+    @property
+    def loaded_lines(self) -> int:
+        """Lines of the current file counted as loaded so far."""
+        return self._loaded
+
     def skip_line(self, reason: str) -> None:
         """A line read and deliberately not loaded (blank, a header)."""
         self._lines_skipped[reason] += 1

@@ -46,7 +46,7 @@ DNS_PORTS = frozenset({53, 5353, 5355})
 
 def read_eve(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
     """Every record of a set of EVE files; bad lines become rejects, other event types a note."""
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="network")
     eve = EveMapper(Telemetry(network, obs))
     tm = eve.tm
     for path in paths:

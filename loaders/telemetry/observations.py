@@ -32,6 +32,16 @@ MAX_WINDOW_BYTES = 256 << 20
 EDGE_OVERHEAD = 160
 # Edges per emitted group; with their nodes well under the ingest batch size, so a group is never split.
 GROUP = 1000
+# What kind of sensor a telemetry load is, recorded on every edge from a Host as ``sensors``: the blind
+# spots tell endpoint telemetry (the process on each edge) from what network, DNS-server, flow and proxy
+# logs show, whatever ``--source`` a load was given.
+SENSOR_KINDS = {
+    "network": "a network sensor (Zeek, Suricata): DNS, flows, HTTP and TLS as seen on the wire",
+    "dns": "a DNS server's own log (Route 53 Resolver, Windows DNS Server)",
+    "flow": "flow records (VPC Flow Logs)",
+    "proxy": "a web proxy or secure web gateway (Squid, Blue Coat, Zscaler, Netskope)",
+    "endpoint": "endpoint telemetry (Sysmon): DNS and connections with the process",
+}
 # Labels whose remaining properties follow from the key alone.
 _DERIVED_LABELS = frozenset({"Domain", "IP", "URL", "Fingerprint"})
 _SUM_PROPS = {
@@ -73,7 +83,11 @@ class Observations:
         max_pending: int = 100_000,
         max_bytes: int = MAX_WINDOW_BYTES,
         props_of: dict[str, Callable[[str], dict[str, Any]]] | None = None,
+        sensor: str | None = None,
     ) -> None:
+        if sensor is not None and sensor not in SENSOR_KINDS:
+            raise ValueError(f"unknown sensor kind {sensor!r}")
+        self.sensor = sensor  # recorded on every edge from a Host (see SENSOR_KINDS)
         self.max_pending = max_pending
         self.max_bytes = max_bytes
         self.pending_bytes = 0  # estimated size of the window's edges
@@ -239,7 +253,10 @@ class Observations:
                     records[node] = record = self._node_record(node[0], node[1], nodes[node])
                 yield Node(record.label, record.key, dict(record.props))
             for (rel, src_label, src, dst_label, dst), acc in group:
-                yield Edge(rel, src_label, src, dst_label, dst, _edge_props(acc))
+                props = _edge_props(acc)
+                if self.sensor is not None and src_label == "Host":
+                    props["sensors"] = [self.sensor]
+                yield Edge(rel, src_label, src, dst_label, dst, props)
         for node, slot in nodes.items():
             if node not in records:
                 yield self._node_record(node[0], node[1], slot)

@@ -144,7 +144,7 @@ def read_proxy(
     if fmt not in FORMATS:
         raise ValueError(f"unknown proxy log format {fmt!r}; choose one of {', '.join(FORMATS)}")
     check_columns(columns or {})
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="proxy")
     tm = Telemetry(network, obs)
     for path in paths:
         name = str(path)

@@ -193,7 +193,7 @@ class _Hosts:
 
 def read_sysmon(paths: Iterable[Path], *, network: Network, max_pending: int = 100_000) -> Iterator[Record]:
     """Every record of a set of Sysmon EVTX or JSON-lines files (see the module doc)."""
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="endpoint")
     tm = Telemetry(network, obs)
     hosts = _Hosts(network)
     for path in paths:

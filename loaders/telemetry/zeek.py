@@ -157,7 +157,7 @@ def read_zeek(
     ``columnar`` reads dns.log in blocks with :mod:`.zeek_columnar` (same graph and accounting);
     False maps it line by line like the other logs.
     """
-    obs = Observations(max_pending=max_pending)
+    obs = Observations(max_pending=max_pending, sensor="network")
     zeek = ZeekMapper(Telemetry(network, obs), CertIndex())
     plan: list[tuple[Path, str, str]] = []
     for path in paths:

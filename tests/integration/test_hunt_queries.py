@@ -564,6 +564,8 @@ class Answers:
                 row[name] = len(mine)
                 row[f"{name}_first_seen"] = min((p["first_seen"] for p in mine), default=None)
                 row[f"{name}_last_seen"] = max((p["last_seen"] for p in mine), default=None)
+            # The world's edges carry no sensor kind, so none of them is endpoint telemetry.
+            row.update(endpoint=0, endpoint_first_seen=None, endpoint_last_seen=None)
             rows.append(row)
         return rows
 

@@ -85,8 +85,8 @@ class State:
     def _open(self, read_only: bool, reference: bool, note: Callable[[str], None]) -> GraphStore:
         """The store, its reference data brought up to date first when ``reference``.
 
-        A read-only store whose reference data is stale is reopened as a writer just long enough to
-        install it (waiting for another writer as any write does), then opened read-only again.
+        A read-only store whose schema or reference data is not current is reopened as a writer just long
+        enough to bring them up to date (waiting for another writer as any write does), then opened read-only again.
         """
         from graphpivot.reference.install import ensure_reference, stale
         from graphpivot.store import open_store
@@ -95,8 +95,10 @@ class State:
         if not reference:
             return store
         if read_only:
+            from graphpivot.store.embedded import LadybugStore
+
             try:
-                current = not stale(store)
+                current = isinstance(store, LadybugStore) and store.schema_current() and not stale(store)
             except Exception:  # no schema yet: the writer below creates it
                 current = False
             if current:

@@ -119,19 +119,27 @@ class LadybugStore:
         return [list(row) for row in result.get_all()]
 
     def init_schema(self) -> None:
-        for stmt in writers.ladybug_ddl():
-            self._run(stmt)
-        self._add_new_columns()
+        """Create what the schema lacks; a read-only store changes nothing (it is opened on a current schema)."""
+        if not self.read_only:
+            for stmt in writers.ladybug_ddl():
+                self._run(stmt)
+            for table, prop in self._missing_columns():
+                self._run(f"ALTER TABLE {table} ADD {prop.name} {prop.type.value}")
         self._schema_ready = True
 
-    def _add_new_columns(self) -> None:
-        """Give tables made by an older version the properties the schema has gained since (e.g. ``sensors``)."""
+    def _missing_columns(self) -> list[tuple[str, Prop]]:
+        """Properties the schema has gained since tables were made by an older version (e.g. ``sensors``)."""
         tables = [(label, spec.props) for label, spec in NODES.items()] + [(r, s.props) for r, s in RELS.items()]
+        missing = []
         for table, props in tables:
             have = {row[1] for row in self._run(f"CALL table_info('{table}') RETURN *")}
-            for prop in props:
-                if prop.name not in have:
-                    self._run(f"ALTER TABLE {table} ADD {prop.name} {prop.type.value}")
+            missing += [(table, prop) for prop in props if prop.name not in have]
+        return missing
+
+    def schema_current(self) -> bool:
+        """Every table and property of the schema exists, so every stored query can run on it."""
+        tables = {str(row[0]) for row in self._run("CALL show_tables() RETURN name")}
+        return set(NODES) | set(RELS) <= tables and not self._missing_columns()
 
     def _ensure_schema(self) -> None:
         if not self._schema_ready:

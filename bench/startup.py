@@ -1,12 +1,14 @@
 """Start-up benchmark: how long the ``graphpivot`` command takes before it does any work.
 
-Each case runs the installed console script (or ``python -m graphpivot``) in a fresh process, several
-times, and reports the median and best wall time and CPU time of the child; plus the modules a bare
+Each case runs the command from a source tree in a fresh process, several times, and reports the
+median and best wall time and the median CPU time of the child; plus the modules a bare
 ``import graphpivot.cli`` pulls in and the heaviest of them (``python -X importtime``). Shell
 completion is measured the way the shell calls it (``_GRAPHPIVOT_COMPLETE=complete_bash``).
+``--baseline DIR`` (a checkout of an older commit, e.g. made with ``git worktree add``) runs every
+case on that tree too, interleaved in the same run, so the two are compared on the same load.
 
-    python bench/startup.py                 # print the table
-    python bench/startup.py --write-results # also write bench/RESULTS-startup.md
+    python bench/startup.py                                  # print the table
+    git worktree add /tmp/gp-old REV && python bench/startup.py --baseline /tmp/gp-old --write-results
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS-startup.md"
-GRAPHPIVOT = [sys.executable, "-m", "graphpivot"]
-CASES: list[tuple[str, list[str], dict[str, str]]] = [
+ROOT = HERE.parent
+# The command as the console script runs it, from whichever tree PYTHONPATH names.
+GRAPHPIVOT = [sys.executable, "-c", "from graphpivot.cli import app; app(prog_name='graphpivot')"]
+FLOORS: list[tuple[str, list[str], dict[str, str]]] = [
     ("python -c pass (floor)", [sys.executable, "-c", "pass"], {}),
     ("import typer (floor for a Typer app)", [sys.executable, "-c", "import typer"], {}),
+]
+CASES: list[tuple[str, list[str], dict[str, str]]] = [
     ("graphpivot --help", [*GRAPHPIVOT, "--help"], {}),
     ("graphpivot --version", [*GRAPHPIVOT, "--version"], {}),
     ("graphpivot load zeek --help", [*GRAPHPIVOT, "load", "zeek", "--help"], {}),
@@ -38,20 +44,29 @@ CASES: list[tuple[str, list[str], dict[str, str]]] = [
 
 
 def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and child CPU seconds of one run."""
+    """Wall and child CPU seconds of one run (from the tree PYTHONPATH names: ``python -c`` puts the current
+    folder first on the path)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=False)
+                   check=True, cwd=env.get("PYTHONPATH", HERE))
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def measure(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, float, float]:
+    """Median wall, best wall and median CPU seconds over ``runs`` runs (after one warm-up)."""
+    run_once(argv, env)
+    samples = [run_once(argv, env) for _ in range(runs)]
+    walls = [w for w, _ in samples]
+    return statistics.median(walls), min(walls), statistics.median(c for _, c in samples)
+
+
 def heaviest_imports(limit: int = 8) -> tuple[int, list[tuple[str, float]]]:
     """Modules loaded by ``import graphpivot.cli`` and the top-level packages costing most (cumulative)."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import graphpivot.cli"],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     costs: dict[str, float] = {}
     count = 0
     for line in done.stderr.splitlines():
@@ -68,31 +83,37 @@ def heaviest_imports(limit: int = 8) -> tuple[int, list[tuple[str, float]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline", type=Path, help="A source tree of an older commit to compare with.")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
-    rows = []
+    trees = [("now", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    rows = [(name, "", *measure(argv, env, args.runs)) for name, argv, env in FLOORS]
     for name, argv, env in CASES:
-        run_once(argv, env)  # warm the file cache
-        samples = [run_once(argv, env) for _ in range(args.runs)]
-        walls = [w for w, _ in samples]
-        cpus = [c for _, c in samples]
-        rows.append((name, statistics.median(walls), min(walls), statistics.median(cpus)))
+        for label, tree in trees:
+            rows.append((name, label, *measure(argv, {**env, "PYTHONPATH": str(tree)}, args.runs)))
     modules, heavy = heaviest_imports()
-    load1 = os.getloadavg()[0]
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip()
+    base = ""
+    if args.baseline:
+        base = subprocess.run(["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=False).stdout.strip()
     lines = [
         "# Start-up benchmark: the graphpivot command before it does any work",
         "",
         f"Report written {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on CPython {platform.python_version()}, "
-        f"{os.cpu_count()} cores, load average {load1:.1f}; {args.runs} runs per case (after one warm-up), "
-        "each a fresh process.",
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {args.runs} runs per case (after one "
+        f"warm-up), each a fresh process, trees interleaved. now = {commit}"
+        + (f", baseline = {base}" if base else "") + ".",
+        "CPU seconds are the steadier figure on a shared machine; wall time includes waiting for a core.",
         "",
-        "Command: `python bench/startup.py --write-results`",
+        "Command: `python bench/startup.py --baseline OLD_TREE --write-results`",
         "",
-        "| case | median wall s | best wall s | median CPU s |",
-        "|---|---|---|---|",
-        *(f"| {n} | {m:.3f} | {b:.3f} | {c:.3f} |" for n, m, b, c in rows),
+        "| case | tree | median wall s | best wall s | median CPU s |",
+        "|---|---|---|---|---|",
+        *(f"| {n} | {t} | {m:.3f} | {b:.3f} | {c:.3f} |" for n, t, m, b, c in rows),
         "",
-        f"`import graphpivot.cli` loads {modules} modules; the heaviest top-level imports (cumulative s, "
+        f"`import graphpivot.cli` (now) loads {modules} modules; the heaviest top-level imports (cumulative s, "
         "one run of `-X importtime`):",
         "",
         "| package | s |",

@@ -86,7 +86,10 @@ OPTION_ENVIRONMENT = {
     "GRAPHPIVOT_RDAP_URL": "enrich rdap --rdap-url",
     "GRAPHPIVOT_TAXII_USER": "load taxii, export taxii: HTTP basic user (environment only)",
     "GRAPHPIVOT_TAXII_PASSWORD": "load taxii, export taxii: HTTP basic password (environment only)",
-    "GRAPHPIVOT_PDNS_KEY": "enrich pdns: API key header value (environment only)",
+    "GRAPHPIVOT_PDNS_URL": "enrich pdns --pdns-url",
+    "GRAPHPIVOT_PDNS_KEY": "enrich pdns: DNSDB API key (environment only)",
+    "GRAPHPIVOT_PDNS_USER": "enrich pdns --api circl: HTTP basic user (environment only)",
+    "GRAPHPIVOT_PDNS_PASSWORD": "enrich pdns --api circl: HTTP basic password (environment only)",
 }
 
 

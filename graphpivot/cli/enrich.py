@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import dns.resolver
 
 app = typer.Typer(
-    help="Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active.", no_args_is_help=True
+    help="Enrich the graph from live services (DNS, RDAP, TLS, passive DNS). Passive unless --active.",
+    no_args_is_help=True,
 )
 
 Targets = Annotated[
@@ -318,3 +319,41 @@ def tls_job(
     opts = _options(flags, ports=tuple(sorted(set(ports or [443]))))
     resolver = _resolver(resolvers, use_system, flags.timeout)
     run_job(ctx, TlsEnricher(timeout=flags.timeout, resolver=resolver, allow_private=flags.allow_private), opts)
+
+
+@dataclass
+class PdnsJobFlags(JobFlags):
+    """A paid API with a quota: a few lookups in flight, a day's cache."""
+
+    max_age: MaxAge = "1d"
+    concurrency: Concurrency = 4
+
+
+@app.command("pdns")
+@option_block(PdnsJobFlags, into="flags")
+def pdns_job(
+    ctx: typer.Context,
+    pdns_url: Annotated[str, typer.Option(
+        "--pdns-url", envvar="GRAPHPIVOT_PDNS_URL", help="Base URL of the passive DNS API, e.g. https://api.dnsdb.info.")],
+    api: Annotated[str, typer.Option("--api", help="dnsdb (Farsight API v1), dnsdb2 (API v2) or circl.")] = "dnsdb",
+    per_target: Annotated[int, typer.Option(
+        "--per-target", min=1, help="At most this many records per lookup.")] = 1000,
+    *,
+    flags: PdnsJobFlags,
+) -> None:
+    """Resolution history of names and addresses from a passive DNS service (COF). Passive by nature.
+
+    Credentials from the environment only: GRAPHPIVOT_PDNS_KEY (DNSDB), GRAPHPIVOT_PDNS_USER and
+    GRAPHPIVOT_PDNS_PASSWORD (CIRCL).
+    """
+    import os
+
+    from graphpivot.enrich.pdns_enricher import PdnsEnricher
+
+    try:
+        enricher = PdnsEnricher(
+            pdns_url, api=api, timeout=flags.timeout, limit=per_target, key=os.environ.get("GRAPHPIVOT_PDNS_KEY"),
+            user=os.environ.get("GRAPHPIVOT_PDNS_USER"), password=os.environ.get("GRAPHPIVOT_PDNS_PASSWORD"))
+    except ValueError as exc:
+        fail(str(exc))
+    run_job(ctx, enricher, _options(flags))

@@ -44,7 +44,7 @@ COMMANDS: dict[str, Lazy] = {
     "demo": Lazy("graphpivot.cli.demo", "demo", "Build a realistic enterprise in a temporary embedded graph, hunt "
                  "in it, and score the hunt against the truth."),
     "enrich": Lazy("graphpivot.cli.enrich", "app",
-                   "Enrich the graph from live services (DNS, RDAP, TLS). Passive unless --active."),
+                   "Enrich the graph from live services (DNS, RDAP, TLS, passive DNS). Passive unless --active."),
     "export": Lazy("graphpivot.cli.export", "app",
                    "Findings and pivots out of graphpivot: STIX 2.1, MISP, GraphML/CSV."),
     "exposure": Lazy("graphpivot.cli.exposure", "exposure", "Internal hosts that queried, connected to, requested "

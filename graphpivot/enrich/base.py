@@ -75,6 +75,12 @@ class Enricher(Protocol):
 
     job: str
     labels: tuple[str, ...]
+    # False for a service that answers from its own records (passive DNS): nothing reaches the target,
+    # so indicator infrastructure needs no --active.
+    touches_targets: bool
+    # True for a service whose answers are history (passive DNS): edges keep the service's own first/last
+    # seen and count; an edge this source already holds is merged with count 0, so a re-run adds nothing.
+    history: bool
 
     def lookup(self, target: Target, observed_at: int) -> Lookup:
         """One attempt; records carry ``observed_at`` as their time."""

@@ -102,6 +102,8 @@ class DnsEnricher:
 
     job: str = "dns"
     labels: tuple[str, ...] = ("Domain", "IP")
+    touches_targets = True
+    history = False
 
     def __init__(self, resolver: dns.resolver.Resolver) -> None:
         self.resolver = resolver

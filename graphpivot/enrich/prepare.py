@@ -74,7 +74,7 @@ def prepare(
         return run, Plan(targets=pending_targets(store, enricher.job, run.run))
     return run, plan(
         candidates(store, enricher.labels, request, timeout),
-        indicators=None if request.active else IndicatorInfrastructure(store),
+        indicators=None if request.active or not enricher.touches_targets else IndicatorInfrastructure(store),
         fresh=fresh_targets(store, enricher.job, now - request.max_age) if request.max_age else set(),
         allow_private=request.allow_private,
         limit=request.limit,
@@ -83,7 +83,10 @@ def prepare(
 
 def show_plan(log: JobLog, enricher: Enricher, the_plan: Plan, run: RunInfo, *, active: bool) -> None:
     """Say what will be contacted, for how many targets, and what is left alone and why."""
-    mode = "ACTIVE (touches indicator infrastructure)" if active else "passive"
+    if not enricher.touches_targets:
+        mode = "passive (the service answers from its own records; nothing reaches the targets)"
+    else:
+        mode = "ACTIVE (touches indicator infrastructure)" if active else "passive"
     verb = f"resuming run {run.run}" if run.resumed else f"run {run.run}"
     log.event(
         "plan",

@@ -35,8 +35,8 @@ MAX_RDAP_BYTES = 1 << 20  # an RDAP ip-network answer is a few KiB; more is refu
 MAX_RDAP_DEPTH = 32
 
 
-def check_base_url(base_url: str) -> str:
-    """The RDAP base URL: https, or http only to a loopback address (a local test server); else ValueError."""
+def check_base_url(base_url: str, service: str = "RDAP") -> str:
+    """A service's base URL: https, or http only to a loopback address (a local test server); else ValueError."""
     parts = urllib.parse.urlsplit(base_url)
     if parts.scheme == "https" and parts.hostname:
         return base_url
@@ -47,10 +47,10 @@ def check_base_url(base_url: str) -> str:
         except ValueError:
             if parts.hostname == "localhost":
                 return base_url
-    raise ValueError(f"RDAP base URL must be https:// (http:// only to a loopback test server): {base_url!r}")
+    raise ValueError(f"{service} base URL must be https:// (http:// only to a loopback test server): {base_url!r}")
 
 
-class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
+class SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects only to the scheme of the request (never https to http, never to file: or ftp:)."""
 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
@@ -185,6 +185,8 @@ class RdapEnricher:
 
     job: str = "rdap"
     labels: tuple[str, ...] = ("IP",)
+    touches_targets = True
+    history = False
 
     def __init__(self, base_url: str, *, timeout: float, resolver: dns.resolver.Resolver | None) -> None:
         self.base_url = check_base_url(base_url).rstrip("/")
@@ -192,7 +194,7 @@ class RdapEnricher:
         self.resolver = resolver
         self._registrations = _NetblockCache()
         self._origins = _NetblockCache()
-        self._opener = urllib.request.build_opener(_SameSchemeRedirects)
+        self._opener = urllib.request.build_opener(SameSchemeRedirects)
 
     def describe(self) -> str:
         asn = f"; origin ASN from DNS via {describe(self.resolver)}" if self.resolver else "; no ASN lookups"

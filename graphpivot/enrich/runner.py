@@ -231,7 +231,13 @@ class Job:
             self.log.target(lookup)
 
     def _once_per_run(self, records: list[Record]) -> list[Record]:
-        """Fold duplicate edges to one observation; edges this run already wrote get ``count`` 0."""
+        """Fold duplicate edges to one observation; edges this run already wrote get ``count`` 0.
+
+        A history service's edges keep their own times and count, and get ``count`` 0 when this
+        source already holds them (a second run of the job adds no count).
+        """
+        if self.enricher.history:
+            return self._history_once(records)
         edges: dict[tuple[str, str, str, str, str], Edge] = {}
         others: list[Record] = []
         for record in records:
@@ -258,6 +264,21 @@ class Job:
             for row in written:
                 edges[(rel, src_label, row["src"], dst_label, row["dst"])].props["count"] = 0
         return [*others, *edges.values()]
+
+    def _history_once(self, records: list[Record]) -> list[Record]:
+        edges = [r for r in records if isinstance(r, Edge)]
+        groups: dict[tuple[str, str, str], list[Edge]] = {}
+        for edge in edges:
+            groups.setdefault((edge.type, edge.src_label, edge.dst_label), []).append(edge)
+        for (rel, src_label, dst_label), group in groups.items():
+            held = {(row["src"], row["dst"]) for row in self.store.read(
+                f"UNWIND $pairs AS p MATCH (a:{src_label})-[e:{rel}]->(b:{dst_label}) "
+                "WHERE a.key = p.src AND b.key = p.dst AND $source IN e.sources RETURN a.key AS src, b.key AS dst",
+                {"pairs": [{"src": e.src_key, "dst": e.dst_key} for e in group], "source": self.source})}
+            for edge in group:
+                if (edge.src_key, edge.dst_key) in held:
+                    edge.props["count"] = 0
+        return records
 
     def _plan(self, targets: list[Target]) -> None:
         """Record every target as pending, then the run as running: a resumed run finds exactly these."""

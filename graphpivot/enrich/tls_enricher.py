@@ -174,6 +174,8 @@ class TlsEnricher:
 
     job: str = "tls"
     labels: tuple[str, ...] = ("Domain", "IP")
+    touches_targets = True
+    history = False
 
     def __init__(self, *, timeout: float, resolver: dns.resolver.Resolver | None, allow_private: bool) -> None:
         self.timeout = timeout

@@ -32,8 +32,12 @@ def defang_text(text: Any) -> Any:
 
 
 def defang_step(step: Any) -> Any:
-    """One evidence-path element: ``Domain:evil.com`` -> ``Domain:evil[.]com``; hosts and edges unchanged."""
-    if not isinstance(step, str) or step.startswith(("-", "<-")) or ":" not in step:
+    """One evidence-path element: ``Domain:evil.com`` -> ``Domain:evil[.]com``; hosts and edge names unchanged."""
+    if not isinstance(step, str):
+        return step
+    if step.startswith("-["):  # the attributes a pivot crossed: -[IP 203.0.113.10]-, -[via one of: ...]-
+        return defang(step)
+    if step.startswith(("-", "<-")) or ":" not in step:
         return step
     label, _, key = step.partition(":")
     return step if label == "Host" else f"{label}:{defang(key)}"

@@ -64,7 +64,8 @@ def hunt(store: GraphStore, path: Path, *extra: str) -> str:
 def stix_bundle(n: int, name: str, tlp: str) -> dict[str, Any]:
     marking = {"type": "marking-definition", "spec_version": "2.1", "id": TLP_IDS[tlp],
                "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": tlp}}
-    indicator = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--00000000-0000-4000-8000-0000000001{n:02d}",
+    indicator = {"type": "indicator", "spec_version": "2.1",
+                 "id": f"indicator--00000000-0000-4000-8000-0000000001{n:02d}",
                  "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
                  "pattern": f"[domain-name:value = '{name}']", "pattern_type": "stix",
                  "valid_from": "2026-01-01T00:00:00Z", "object_marking_refs": [TLP_IDS[tlp]]}

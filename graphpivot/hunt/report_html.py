@@ -65,15 +65,9 @@ def unchecked_counts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"kind": k, "reason": r, "count": n} for (k, r), n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-def columns(rows: list[dict[str, Any]]) -> list[str]:
-    """Every key of the rows, in first-seen order."""
-    return list(dict.fromkeys(key for row in rows for key in row))
-
-
 _ENV.filters["cell"] = cell
 _ENV.filters["ident"] = ident
 _ENV.filters["path_steps"] = path_steps
-_ENV.globals["columns"] = columns
 _ENV.globals["unchecked_counts"] = unchecked_counts
 
 

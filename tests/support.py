@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,29 @@ NEO4J_HINT = (
     "'eval \"$(scripts/neo4j-local env --test)\"' (sets GRAPHPIVOT_TEST_NEO4J_URI/USER/PASSWORD)"
 )
 DUMP_SKIPS = ("sources", "degree")  # provenance and derived counters: differ by load, not by content
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("headless Chromium is needed (Debian package 'chromium', listed in scripts/system-packages.txt)")
+    return path
+
+
+def browse(page: Path, tmp: Path, *extra: str) -> str:
+    """Open a local page in headless Chromium (a fresh profile under ``tmp``); its stdout (``--dump-dom``)."""
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+    done = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000", *extra,
+         page.as_uri()],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp)}, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
 
 
 def shared_data() -> Path:

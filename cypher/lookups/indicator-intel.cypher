@@ -2,7 +2,7 @@
 // title: What intel says about indicators - reports, validity windows, confidence, threats
 // description: >
 //   One row per (indicator, report) with the MENTIONS window (valid_from, valid_until), the
-//   report's source and tags, and the threats it is tied to (ATTRIBUTED_TO, or the report is
+//   report's source, tags and TLP marking, and the threats it is tied to (ATTRIBUTED_TO, or the report is
 //   ABOUT them). graphpivot exposure reads it to clip evidence to the window in which the
 //   intel holds and to tell malware lists from "suspicious"/service lists (a report tagged
 //   suspicious, or a mention with context "category: suspicious").
@@ -14,7 +14,7 @@
 // params:
 //   indicators: {type: "list[str]", default: [], description: canonical keys of indicators (any kind)}
 //   all_indicators: {type: bool, default: false, description: include every node flagged indicator = true}
-// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, valid_from, valid_until, confidence, context, to_ids, threats]
+// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, report_tlp, valid_from, valid_until, confidence, context, to_ids, threats]
 MATCH (n)
 WHERE n.kind IN ['Domain', 'IP', 'URL', 'Certificate', 'Fingerprint', 'Email', 'ASN', 'Netblock', 'WebService']
   AND ($all_indicators OR n.key IN $indicators)
@@ -33,6 +33,7 @@ RETURN n.kind AS kind,
        r.key AS report,
        r.source AS report_source,
        r.tags AS report_tags,
+       r.tlp AS report_tlp,
        valid_from,
        valid_until,
        confidence,

@@ -55,6 +55,10 @@ def hunt(
         str | None, typer.Option("--new-since", help="First-use window start (default: 30 days before the last log).")
     ] = None,
     expand: Annotated[bool, typer.Option("--expand/--no-expand", help="Expand indicators over infrastructure.")] = True,
+    defang: Annotated[bool, typer.Option(
+        "--defang/--no-defang",
+        help="Defang indicators in the Markdown and HTML report (evil[.]com, hxxps://); JSON keeps real values.",
+    )] = True,
     browser: Browser = False,
     render_html: RenderOption = None,
     *,
@@ -86,7 +90,7 @@ def hunt(
                 title="hunt findings", query_id="hunt", columns=FINDING_COLUMNS))
     print_summary(result)
     if report is not None:
-        fmt = write_report(result, report)
+        fmt = write_report(result, report, defang=defang)
         err.print(f"{fmt} report written to {report}", markup=False)
     if browser:
         for finding in result.findings:

@@ -350,6 +350,7 @@ class Exposure:
             valid_from=item.valid_from,
             valid_until=item.valid_until,
             pivot=best.pivot,
+            tlp=item.tlp,
             query_id=best.hunt,
             query_params={
                 "indicators": [best.queried or best.indicator],

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphpivot.hunt.vocabulary import SUSPICIOUS_MARKERS
+from graphpivot.tlp import strictest
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Intel:
     flagged: bool = False
     context: bool = False
     context_why: list[str] = field(default_factory=list)
+    tlp: str | None = None  # the most restrictive TLP marking among its reports
 
     def overlaps(self, first: int, last: int) -> bool:
         """Whether ``first..last`` meets the window in which the intel holds."""
@@ -73,6 +75,7 @@ def intel_from_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Int
         if row.get("report_source"):
             item.sources.add(row["report_source"])
         item.threats.update(row.get("threats") or [])
+        item.tlp = strictest([item.tlp, row.get("report_tlp")])
         if row.get("confidence") is not None:
             item.confidence = max(item.confidence or 0, int(row["confidence"]))
         _widen(item, opened[slot], row.get("valid_from"), row.get("valid_until"))

@@ -169,6 +169,7 @@ class Finding:
     pivot: Pivot | None = None
     query_id: str = ""
     query_params: dict[str, Any] = field(default_factory=dict)
+    tlp: str | None = None  # the most restrictive TLP marking of the intel behind it
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for JSON, CSV and reports."""
@@ -195,6 +196,7 @@ class Finding:
             "hunts": self.hunts,
             "valid_from": self.valid_from,
             "valid_until": self.valid_until,
+            "tlp": self.tlp,
             "pivot": None
             if self.pivot is None
             else {

@@ -39,6 +39,7 @@ from pymisp.exceptions import PyMISPError
 
 from graphpivot.canonical import InvalidValue, canonical_host
 from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
+from graphpivot.tlp import strictest
 
 # Relations of a MISP 'url' object that describe the URL's site: context, not indicators of their own.
 URL_OBJECT_CONTEXT = frozenset({"host", "domain", "domain_without_tld", "subdomain", "ip", "tld"})
@@ -212,9 +213,9 @@ def _report_props(ev: MISPEvent, source: str, observed_at: int) -> dict[str, Any
     tags = [t.name for t in ev.tags if getattr(t, "name", None)]
     if tags:
         props["tags"] = tags
-    levels = [m.group("level").lower() for t in tags if (m := _TLP_TAG.match(t))]
-    if levels:
-        props["tlp"] = levels[0]
+    strictest_tlp = strictest(m.group("level") for t in tags if (m := _TLP_TAG.match(t)))
+    if strictest_tlp:
+        props["tlp"] = strictest_tlp  # several tlp: tags: the most restrictive holds
     return props
 
 

@@ -5,16 +5,12 @@ local file with the expected number of nodes and edges."""
 from __future__ import annotations
 
 import csv
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import pytest
-from support import load
+from support import browse, load
 from typer.testing import CliRunner
 
 from graphpivot.catalog import Catalog
@@ -27,8 +23,6 @@ from graphpivot.render.page import render_page
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
@@ -56,24 +50,6 @@ def _expand(store: GraphStore) -> tuple[ResultGraph, list[dict[str, Any]], dict[
     params = query.bind({"seeds": SEED})
     found = store.read(query.cypher_for(store.engine), params)
     return pivot_graph(store, query.id, query.header.title, params, found, query.header.columns), found, params
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("headless Chromium is needed (Debian package 'chromium', listed in scripts/system-packages.txt)")
-    return path
-
-
-def browse(page: Path, tmp: Path, *extra: str) -> str:
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    done = subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=10000", *extra,
-         page.as_uri()],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp)}, check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def test_graph_files_and_picture(store: GraphStore, tmp_path: Path) -> None:

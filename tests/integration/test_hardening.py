@@ -326,7 +326,7 @@ def test_hostile_values_print_as_text(store: GraphStore, tmp_path: Path) -> None
 
 
 def test_html_report_escapes_every_hostile_string() -> None:
-    from graphpivot.hunt.report import CSS, code, plain
+    from graphpivot.hunt.report import CSS, code, for_display, plain
     from graphpivot.hunt.report_html import render_html
 
     evil = [*HOSTILE, "x\r![p](http://evil.example/p.png)", "<img src=http://evil.example/i.png>",
@@ -341,6 +341,24 @@ def test_html_report_escapes_every_hostile_string() -> None:
     for needle in ("<img", "<script", "\x1b", "\r", "\u202e"):
         assert needle not in html, needle
     assert "&lt;img src=http://evil.example/i.png&gt;" in html and "default-src 'none'" in html
+    # the same values in the fields the page shows as identifiers, defanged or not, and a long unchecked table
+    for value in evil:
+        finding = {"host": value, "indicator": value, "evidence": value, "attack": [value], "sources": [value],
+                   "touched": [value], "path": [f"Host:{value}", "-QUERIED->", f"Domain:{value}", f"-[IP {value}]-"],
+                   "pivot": {"seed": value, "via": [value]}, "tlp": value, "first_seen": value}
+        shaped: dict[str, Any] = {
+            "tlp": {"level": "red", "label": "TLP:RED", "items": {value: 1}}, "findings": [finding],
+            "hosts": [{"host": value, "indicators": [value], "evidence": [value]}], "marked": [finding],
+            "leads": [{"host": value, "hunt": value, "subject": value, "summary": value, "reasons": [value]}],
+            "blind_spots": {"silent_hosts": [value], "hosts_without": {value: [value]},
+                            "unchecked": [{"kind": value, "key": value, "reason": value}] * 30},
+            "queries": [{"id": value, "engine": value}],
+        }
+        for defang in (True, False):
+            page = render_html(for_display(shaped, defang=defang), CSS, 200, long_table=25)
+            for needle in ("<img", "<script", "\x1b", "\r", "\u202e"):
+                assert needle not in page, (value, needle)
+            assert page.count('<div id="tlp"') == 1 and "TLP:RED" in page
     for value in evil:  # the Markdown report's cells keep every value on its line
         assert "\r" not in code(value) + plain(value) and "\n" not in code(value) + plain(value)
 

@@ -591,7 +591,8 @@ class Answers:
                     self.w.fp_threats.get(key, set()))
                 rows.append({"kind": label, "key": key, "flagged": True, "report": report,
                              "report_source": self.w.reports[report]["source"],
-                             "report_tags": self.w.reports[report]["tags"], "valid_from": props.get("valid_from"),
+                             "report_tags": self.w.reports[report]["tags"],
+                             "report_tlp": self.w.reports[report].get("tlp"), "valid_from": props.get("valid_from"),
                              "valid_until": props.get("valid_until"), "confidence": props["confidence"],
                              "context": props.get("context"), "to_ids": props.get("to_ids"), "threats": threats})
         return rows

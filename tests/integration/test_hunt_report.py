@@ -61,7 +61,7 @@ def test_markdown_and_html_reports(demo_store: GraphStore, tmp_path: Path) -> No
                     "## Web-service hunts", "## Blind spots", "### Indicators that could not be checked",
                     "## Queries run"):
         assert heading in text
-    assert "`Host:10.0.0.12 -REQUESTED-> URL:https://pastebin.com/raw/Xk3dP9Qa`" in text
+    assert "`Host:10.0.0.12 -REQUESTED-> URL:hxxps://pastebin[.]com/raw/Xk3dP9Qa`" in text  # defanged
     assert "T1102" in text and "**Hosts with no telemetry at all** (2 of 72)" in text
     assert "**Gap**: no TLS clients (USED_CLIENT) from 2026-08-03T00:00:00Z to 2026-10-09T23:59:59Z." in text
     result = cli(demo_store, "hunt", "--report", str(html), "--no-expand")

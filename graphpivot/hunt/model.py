@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphpivot.attack import describe
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import FOREVER
 from graphpivot.config import HUNT_DEFAULTS
@@ -169,6 +170,10 @@ class Finding:
     pivot: Pivot | None = None
     query_id: str = ""
     query_params: dict[str, Any] = field(default_factory=dict)
+    # technique -> the stored queries whose rows showed it (the finding's own evidence; ``attack`` is its keys)
+    attack_queries: dict[str, list[str]] = field(default_factory=dict)
+    # what the intel behind the indicator names (MISP ATT&CK galaxies, STIX attack patterns)
+    intel_techniques: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for JSON, CSV and reports."""
@@ -187,6 +192,9 @@ class Finding:
             "telemetry": self.telemetry,
             "threats": self.threats,
             "attack": self.attack,
+            "attack_queries": self.attack_queries,
+            "attack_names": {t: describe(t)["name"] for t in self.attack},
+            "intel_techniques": [describe(t) for t in self.intel_techniques],
             "touched": self.touched,
             "reasons": self.reasons,
             "count": self.count,

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from graphpivot.attack import describe
 from graphpivot.hunt.blindspots import CHANNEL_NAMES, CHANNELS
 from graphpivot.hunt.model import Finding
 from graphpivot.hunt.pack import HuntResult
@@ -146,6 +147,11 @@ def _more(shown: int, total: int, what: str) -> list[str]:
     return [f"\n_{total - shown} more {what} are in the JSON report._"] if total > shown else []
 
 
+def _techniques(ids: list[str]) -> str:
+    """``T1071.004 DNS, T1102 Web Service``: ids with their ATT&CK names."""
+    return ", ".join(f"{t} {name}" if (name := describe(t)["name"]) else t for t in ids)
+
+
 def _findings_section(findings: list[Finding]) -> list[str]:
     lines = ["## Exposure findings", ""]
     if not findings:
@@ -153,7 +159,7 @@ def _findings_section(findings: list[Finding]) -> list[str]:
     shown = findings[:MAX_ROWS]
     rows = [
         [str(n), plain(f.strength.label), f"{f.confidence:.2f}", code(f.host), code(f.indicator), plain(f.evidence),
-         _time(f.first_seen), _time(f.last_seen), plain(", ".join(f.attack)), code(", ".join(f.sources))]
+         _time(f.first_seen), _time(f.last_seen), plain(_techniques(f.attack)), code(", ".join(f.sources))]
         for n, f in enumerate(shown, 1)
     ]
     lines += table(
@@ -172,6 +178,8 @@ def _findings_section(findings: list[Finding]) -> list[str]:
         details.append(f"valid {_time(f.valid_from)} .. {_time(f.valid_until)}")
         if f.threats:
             details.append("threats " + ", ".join(code(t) for t in f.threats))
+        if f.intel_techniques:
+            details.append("intel ATT&CK " + plain(_techniques(f.intel_techniques)))
         details.append("telemetry " + ", ".join(code(t) for t in f.telemetry))
         lines.append("   " + "; ".join(details) + ".")
         if f.reasons:

@@ -107,3 +107,18 @@ DEDICATED_DEGREE = 5  # an attribute used by at most this many domains (and on n
 SUSPICIOUS_MARKERS = frozenset({"suspicious", "category: suspicious", "severity: low", "severity: info"})
 SEED_SOURCE = "seed"
 FINGERPRINT_PREFIXES = tuple(f"{kind}:" for kind in FINGERPRINT_TYPES)  # seeds such as ``ja3:<md5>``
+# ATT&CK per piece of evidence (docs/hunting.md, "ATT&CK"). A stored hunt's header lists what its rows *can*
+# show; one row shows only what its channel is: a DNS lookup is DNS, an HTTP request web protocols, a TLS
+# session (named by SNI, or to a server with the indicator certificate or fingerprint) web protocols over an
+# encrypted channel, a flow to an address a connection whose protocol and port the flow leaves open. A row
+# carries the header ids of the query that produced it that its channel allows, so a DNS-only finding never
+# carries the flow's T1095/T1571. Web Service (T1102) needs a web service on the row; an expansion adds the
+# expand query's infrastructure techniques (T1583/T1584: the adversary acquired or compromised what was reached).
+CHANNEL_ATTACK: dict[str, frozenset[str]] = {
+    "dns": frozenset({"T1071.004", "T1568"}),
+    "http": frozenset({"T1071.001", "T1102", "T1105"}),
+    "tls": frozenset({"T1071.001", "T1573.002", "T1102"}),
+    "client": frozenset({"T1071.001", "T1573.002", "T1102"}),
+    "flow": frozenset({"T1071.001", "T1095", "T1571", "T1102"}),
+}
+WEB_SERVICE_ATTACK = "T1102"

@@ -260,7 +260,7 @@ def _denote(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
         elif obj_type == "attack-pattern":
             found = attack_id(obj)
             if found is None:
-                yield b.skipped("attack-pattern without a MITRE ATT&CK external id")
+                yield b.skipped("attack-pattern")  # no MITRE ATT&CK external id
             else:
                 b.techniques[key] = found
         elif obj_type in SCO_TYPES:

@@ -199,3 +199,21 @@ def test_hunt_tags_findings_by_evidence_and_writes_a_navigator_layer(
 def test_hunt_navigator_refuses_a_bad_path(store: GraphStore, tmp_path: Path) -> None:
     result = cli(store, "hunt", "--navigator", str(tmp_path / "layer.txt"))
     assert result.exit_code == 2 and "must be a .json file" in result.stderr
+
+
+def test_a_ladybug_graph_made_before_techniques_gets_the_column(tmp_path: Path, data_dir: Path) -> None:
+    from graphpivot.store.embedded import LadybugStore
+
+    location = tmp_path / "old.lbdb"
+    old = LadybugStore(location)
+    old.init_schema()
+    for label in ("Report", "Threat"):
+        old._run(f"ALTER TABLE {label} DROP techniques")  # the tables as a graph made before them has
+    with pytest.raises(RuntimeError):
+        old._run("MATCH (r:Report) RETURN r.techniques")
+    old.close()
+    store = LadybugStore(location)
+    path = data_dir / "unit42-stix2/report_json/NOBELIUM.json"
+    load(store, read_stix(path, "unit42", observed_at=T0), source="unit42")
+    assert techniques(store, "Threat")["campaign 1 - nobelium"] == stix_expected(path)["bundle"][1]
+    store.close()

@@ -49,6 +49,7 @@ from graphpivot.hunt.vocabulary import (
     SEED_SOURCE,
     SUSPICIOUS_CONTEXT,
     WEB_SERVICE_ATTACK,
+    flow_attack,
 )
 from graphpivot.model import entity, indicator_node
 
@@ -290,6 +291,22 @@ class Exposure:
             if fact.registered_domain:
                 obs.site_prevalence = counts.get(("registered", fact.registered_domain), 0)
 
+    def flow_channels(self, observations: list[Observation]) -> None:
+        """Give each flow observation its ports and protocols (``flow-channels``), which its ATT&CK reads."""
+        flows = [o for o in observations if channel(o) == "flow"]
+        if not flows:
+            return
+        ports: dict[tuple[str, str], set[int]] = defaultdict(set)
+        protocols: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for row in self.runner.run_chunked("flow-channels", "indicators", sorted({o.touched for o in flows}),
+                                           self._time()):
+            slot = (str(row["host"]), str(row["ip"]))
+            ports[slot].update(int(p) for p in row.get("ports") or [])
+            protocols[slot].update(str(p) for p in row.get("protocols") or [])
+        for obs in flows:
+            obs.ports = tuple(sorted(ports.get((obs.host, obs.touched), ())))
+            obs.protocols = tuple(sorted(protocols.get((obs.host, obs.touched), ())))
+
     def population(self) -> int:
         """Internal hosts with any telemetry in the window (the base for 'rare')."""
         if self._population is None:
@@ -314,6 +331,7 @@ class Exposure:
             more, reached = self.expanded(intel)
             observations += more
         self.annotate(observations)
+        self.flow_channels(observations)
         findings, outside = self.fold(observations, intel)
         return ExposureResult(findings, intel, unchecked, outside, reached)
 
@@ -339,7 +357,8 @@ class Exposure:
     def techniques(self, obs: Observation) -> list[tuple[str, str]]:
         """(technique, query) pairs one row shows: its query's header ids that the row's channel allows
         (:data:`CHANNEL_ATTACK`), and for a row reached by expansion the expand query's own."""
-        allowed = CHANNEL_ATTACK[channel(obs)]
+        kind = channel(obs)
+        allowed = flow_attack(obs.ports, obs.protocols) if kind == "flow" else CHANNEL_ATTACK[kind]
         out = [
             (t, obs.hunt)
             for t in self.runner.query(obs.hunt).header.attack

@@ -92,6 +92,8 @@ class Observation:
     site_prevalence: int | None = None  # ... any name of its registered domain
     registered_domain: str = ""
     hub_via: str = ""  # a listed or noise attribute the pivot crossed
+    ports: tuple[int, ...] = ()  # a flow's responder ports and protocols (flow-channels), for its ATT&CK
+    protocols: tuple[str, ...] = ()
     queried: str = ""  # the key the hunt was run with (a URL's site, a pivot's reached name): its re-run link
 
     @classmethod

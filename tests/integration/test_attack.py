@@ -7,8 +7,8 @@
   a copy of a real ESET event given MISP's own ATT&CK galaxy tag, galaxy cluster and attribute tag has exactly
   those techniques.
 * ``hunt``: a DNS-only finding carries T1071.004 from exposure-domain and nothing of the flow hunt (T1095,
-  T1571); a flow finding carries the flow's; both show the intel's techniques with names; ``--navigator``
-  writes a Navigator 4.5 layer with those techniques and scores.
+  T1571); a flow with only a transport on port 4444 carries T1095 and T1571; both show the intel's
+  techniques with names; ``--navigator`` writes a Navigator 4.5 layer with those techniques and scores.
 """
 
 from __future__ import annotations
@@ -144,7 +144,8 @@ def telemetry() -> list[Record]:
         entity("Host", DNS_HOST), entity("Host", FLOW_HOST),
         entity("Domain", "worldhomeoutlet.com"), entity("IP", "83.171.237.173"),
         Edge("QUERIED", "Host", DNS_HOST, "Domain", "worldhomeoutlet.com", dict(props)),
-        Edge("CONNECTED_TO", "Host", FLOW_HOST, "IP", "83.171.237.173", {**props, "bytes_out": 4096}),
+        Edge("CONNECTED_TO", "Host", FLOW_HOST, "IP", "83.171.237.173",
+             {**props, "bytes_out": 4096, "ports": [4444], "protocols": ["tcp"]}),  # no app protocol, odd port
     ]
 
 
@@ -175,7 +176,7 @@ def test_hunt_tags_findings_by_evidence_and_writes_a_navigator_layer(
     assert dns["attack"] == ["T1071.004"]
     assert dns["attack_queries"] == {"T1071.004": ["exposure-domain"]}
     assert dns["attack_names"] == {"T1071.004": "DNS"}
-    assert flow["evidence"] == "exact-ip" and flow["attack"] == ["T1071.001", "T1095", "T1571"]
+    assert flow["evidence"] == "exact-ip" and flow["attack"] == ["T1095", "T1571"]
     assert all(q == ["exposure-ip"] for q in flow["attack_queries"].values())
     # The intel's own techniques, with their names from the table.
     for finding in (dns, flow):
@@ -186,11 +187,10 @@ def test_hunt_tags_findings_by_evidence_and_writes_a_navigator_layer(
     assert layer["domain"] == "enterprise-attack"
     assert layer["versions"]["layer"] == "4.5" and layer["versions"]["attack"] == attack.table().attack_version
     scores = {t["techniqueID"]: t["score"] for t in layer["techniques"]}
-    assert set(scores) == {"T1071.004", "T1071.001", "T1095", "T1571"} | intel
+    assert set(scores) == {"T1071.004", "T1095", "T1571"} | intel
     strong = 5  # both findings are exact matches: strength rank 5 each
-    assert scores["T1071.004"] == strong + 0 and scores["T1095"] == strong
-    assert scores["T1071.001"] == strong + 2  # the flow's evidence, and the intel of both findings
-    assert scores["T1566.002"] == 2  # intel only: 1 per finding
+    assert scores["T1071.004"] == strong and scores["T1095"] == strong and scores["T1571"] == strong
+    assert scores["T1071.001"] == scores["T1566.002"] == 2  # intel only: 1 per finding
     comment = next(t["comment"] for t in layer["techniques"] if t["techniqueID"] == "T1071.004")
     assert DNS_HOST in comment and FLOW_HOST not in comment and "exposure-domain" in comment
     assert all(isinstance(t["techniqueID"], str) and isinstance(t["score"], int) for t in layer["techniques"])

@@ -56,6 +56,13 @@ class World:
         return {"first_seen": first, "last_seen": last, "count": self.rnd.randint(1, 50), **extra}
 
 
+# Ports and protocols of the seeded flows (one per address, by its last byte; the last has neither).
+FLOW_KINDS: list[dict[str, Any]] = [
+    {"ports": [443], "protocols": ["tcp", "ssl"]}, {"ports": [4444], "protocols": ["tcp"]},
+    {"ports": [8081], "protocols": ["tcp", "http"]}, {},
+]
+
+
 def build_world(seed: int = 7) -> World:
     rnd = random.Random(seed)
     w = World(rnd)
@@ -101,7 +108,8 @@ def build_world(seed: int = 7) -> World:
                 methods=[rnd.choice(["GET", "POST"])],
             )
         for ip in rnd.sample(ips, 3):
-            w.connected[(host, ip)] = w.edge_props(sources=["flows"], bytes_out=rnd.randint(0, 90_000))
+            w.connected[(host, ip)] = w.edge_props(sources=["flows"], bytes_out=rnd.randint(0, 90_000),
+                                                   **FLOW_KINDS[int(ip.rsplit(".", 1)[1]) % len(FLOW_KINDS)])
         for fp in rnd.sample(fps, rnd.randint(0, 2)):
             w.used_client[(host, fp)] = w.edge_props(sources=["zeek-ssl"])
     # Uploads to the file-sharing service, over HTTP and over flows to the address it resolves to.
@@ -296,6 +304,11 @@ class Answers:
 
     def exposure_ip(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
         return [r for ip in indicators for r in self._site_rows(ip, "IP", ("IP", ip), 0, since, until)]
+
+    def flow_channels(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
+        return [{"host": host, "ip": ip, "ports": props.get("ports"), "protocols": props.get("protocols")}
+                for (host, ip), props in self.w.connected.items()
+                if ip in indicators and overlaps(props, since, until)]
 
     def exposure_subdomain(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
         names = {d for _, d in self.w.queried} | {k for label, k in self.w.on_host.values() if label == "Domain"}
@@ -631,6 +644,7 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]
     "exposure-domain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_domain(DOMAINS, s, u)),
     "exposure-subdomain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_subdomain(DOMAINS, s, u)),
     "exposure-ip": ({"indicators": IPS}, lambda s, u: ANSWERS.exposure_ip(IPS, s, u)),
+    "flow-channels": ({"indicators": IPS}, lambda s, u: ANSWERS.flow_channels(IPS, s, u)),
     "exposure-url": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url(URLS, s, u)),
     "exposure-fingerprint": ({"indicators": FPS}, lambda s, u: ANSWERS.exposure_fingerprint(FPS, s, u)),
     "exposure-certificate": ({"indicators": CERTS}, lambda s, u: ANSWERS.exposure_certificate(CERTS, s, u)),

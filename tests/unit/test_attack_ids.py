@@ -86,3 +86,12 @@ def test_ids_in_labels() -> None:
     assert attack.ids_in("T1071.001: Web Protocols") == ["T1071.001"]
     assert attack.ids_in("no technique here") == []
     assert attack.covers("T1071", "T1071.004") and not attack.covers("T1071.004", "T1071")
+
+
+def test_web_service_catalogue_names_valid_attack_techniques() -> None:
+    """The web-service catalogue's attack_ids reach the leads: the same check as the query headers."""
+    path = Path(attack.__file__).parent / "data" / "webservices.csv"
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    ids = {t for row in csv.DictReader(lines) for t in row["attack_ids"].split(";") if t}
+    assert len(ids) > 5
+    assert [why for t in sorted(ids) if (why := attack.problem(t))] == []

@@ -367,6 +367,7 @@ class Report(Entity):
     published: int | None = None
     url: str | None = None
     references: list[str] = []
+    techniques: list[str] = []  # ATT&CK ids the intel names (MISP galaxies, STIX attack patterns)
 
     @field_validator("key")
     @classmethod
@@ -383,6 +384,7 @@ class Threat(Entity):
     name: str | None = None
     threat_type: str | None = None
     aliases: list[str] = []
+    techniques: list[str] = []  # ATT&CK ids the intel says it uses
 
     @field_validator("key")
     @classmethod

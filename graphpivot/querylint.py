@@ -1,4 +1,5 @@
-"""Lint stored queries: the header, declared against used parameters, read-only text, the portable core.
+"""Lint stored queries: the header, declared against used parameters, read-only text, the portable core,
+and ATT&CK ids in the header that the packaged table knows and has neither revoked nor deprecated.
 
 The portable core is what both engines run (DESIGN §3): no ``COUNT {}``, ``EXISTS {}``, ``CALL {}``,
 ``labels()``, ``head()``, list comprehensions, slicing or indexing, variable-length patterns or shortest
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from graphpivot import attack
 from graphpivot.catalog import StoredQuery
 
 NOT_PORTABLE = {
@@ -86,6 +88,9 @@ def lint(query: StoredQuery) -> list[Problem]:
     used_anywhere = {p for text in texts.values() for p in _PARAM.findall(code_only(text))}
     for unused in sorted(set(query.header.params) - used_anywhere):
         say("warning", f"parameter {unused!r} is declared but never used")
+    for tid in query.header.attack:
+        if (why := attack.problem(tid)) is not None:
+            say("error", f"header attack: {why}")
     if not query.header.columns:
         say("warning", "the header lists no output columns")
     return problems

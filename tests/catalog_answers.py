@@ -42,6 +42,7 @@ CHECKED_ELSEWHERE: dict[str, str] = {
         "exposure-fingerprint", "indicator-intel", "ws-rare-service", "ws-first-seen", "ws-specific-url",
         "ws-large-upload", "ws-c2-client", "blind-spots-hosts", "blind-spots-time", "hosts-requested",
         "exposure-certificate", "exposure-dns-answer", "exposure-server-fingerprint", "entity-lists", "prevalence",
+        "flow-channels",
     )
 }
 CHECKED_ELSEWHERE["ws-processes"] = "tests/integration/test_sysmon_hunt.py"

@@ -9,12 +9,14 @@
 //   With all_indicators every node flagged indicator = true is included, and every node a report
 //   mentions (an observable intel only describes: exposure grades it as context). to_ids is the
 //   mention's own verdict (MISP to_ids, STIX: true for indicator pattern values, false for observables).
+//   techniques: the ATT&CK ids the report names, and the lists of those its threats name (the threats the
+//   report is ABOUT, then those the indicator is ATTRIBUTED_TO), flattened by the caller.
 // attack: []
 // maturity: stable
 // params:
 //   indicators: {type: "list[str]", default: [], description: canonical keys of indicators (any kind)}
 //   all_indicators: {type: bool, default: false, description: include every node flagged indicator = true}
-// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, report_tlp, valid_from, valid_until, confidence, context, to_ids, threats]
+// columns: [kind, key, flagged, node_sources, report, report_source, report_tags, report_tlp, valid_from, valid_until, confidence, context, to_ids, threats, techniques, report_threat_techniques, threat_techniques]
 MATCH (n)
 WHERE n.kind IN ['Domain', 'IP', 'URL', 'Certificate', 'Fingerprint', 'Email', 'ASN', 'Netblock', 'WebService']
   AND ($all_indicators OR n.key IN $indicators)
@@ -23,9 +25,11 @@ WITH n, r, m.valid_from AS valid_from, m.valid_until AS valid_until, m.confidenc
      m.to_ids AS to_ids
 WHERE n.key IN $indicators OR coalesce(n.indicator, false) OR r IS NOT NULL
 OPTIONAL MATCH (r)-[:ABOUT]->(t:Threat)
-WITH n, r, valid_from, valid_until, confidence, context, to_ids, collect(DISTINCT t.key) AS report_threats
+WITH n, r, valid_from, valid_until, confidence, context, to_ids, collect(DISTINCT t.key) AS report_threats,
+     collect(t.techniques) AS report_threat_techniques
 OPTIONAL MATCH (n)-[:ATTRIBUTED_TO]->(a:Threat)
-WITH n, r, valid_from, valid_until, confidence, context, to_ids, report_threats, collect(DISTINCT a.key) AS own_threats
+WITH n, r, valid_from, valid_until, confidence, context, to_ids, report_threats, report_threat_techniques,
+     collect(DISTINCT a.key) AS own_threats, collect(a.techniques) AS threat_techniques
 RETURN n.kind AS kind,
        n.key AS key,
        coalesce(n.indicator, false) AS flagged,
@@ -39,5 +43,8 @@ RETURN n.kind AS kind,
        confidence,
        context,
        to_ids,
-       report_threats + own_threats AS threats
+       report_threats + own_threats AS threats,
+       r.techniques AS techniques,
+       report_threat_techniques,
+       threat_techniques
 ORDER BY kind, key, report

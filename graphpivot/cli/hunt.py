@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from graphpivot.cli.options import Browser, HuntFlags, option_block
 from graphpivot.cli.progress import query_progress
 from graphpivot.export.result_graph import findings_graph
 from graphpivot.hunt.model import ExposureError
+from graphpivot.hunt.navigator import navigator_layer
 from graphpivot.hunt.pack import HuntResult, run_hunt
 from graphpivot.hunt.report import report_format, summary, write_report
 from graphpivot.hunt.runner import Runner
@@ -59,6 +61,9 @@ def hunt(
         "--defang/--no-defang",
         help="Defang indicators in the Markdown and HTML report (evil[.]com, hxxps://); JSON keeps real values.",
     )] = True,
+    navigator: Annotated[
+        Path | None, typer.Option("--navigator", help="Write an ATT&CK Navigator layer (FILE.json) of the findings.")
+    ] = None,
     browser: Browser = False,
     render_html: RenderOption = None,
     *,
@@ -72,6 +77,8 @@ def hunt(
             fail(str(exc))
         if not report.parent.is_dir():
             fail(f"{report}: folder {report.parent} does not exist")
+    if navigator is not None and (navigator.suffix.lower() != ".json" or not navigator.parent.is_dir()):
+        fail(f"--navigator {navigator}: must be a .json file in an existing folder")
     options = make_options(flags, state(ctx).settings.hunt, expand=expand)
     check_render(render_html)
     first_use = None if new_since is None else time_option(new_since, "--new-since", 0)
@@ -92,6 +99,11 @@ def hunt(
     if report is not None:
         fmt = write_report(result, report, defang=defang)
         err.print(f"{fmt} report written to {report}", markup=False)
+    if navigator is not None:
+        layer = navigator_layer(result.findings)
+        navigator.write_text(json.dumps(layer, indent=2) + "\n", encoding="utf-8")
+        err.print(f"ATT&CK Navigator layer ({len(layer['techniques'])} techniques) written to {navigator}",
+                  markup=False)
     if browser:
         for finding in result.findings:
             err.print(f"{finding.host} -> {finding.indicator}: {finding_link(finding)}", markup=False, soft_wrap=True)

@@ -32,6 +32,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from graphpivot.attack import covers
 from graphpivot.canonical import InvalidValue, registered_domain, url_host
 from graphpivot.hunt.blindspots import CHANNELS
 from graphpivot.hunt.evidence import evidence_path
@@ -40,6 +41,7 @@ from graphpivot.hunt.intel import Intel, intel_from_rows
 from graphpivot.hunt.model import ExposureError, ExposureResult, Finding, Grade, Observation, Options, Pivot, Unchecked
 from graphpivot.hunt.runner import Runner
 from graphpivot.hunt.vocabulary import (
+    CHANNEL_ATTACK,
     EXPAND_LIMIT,
     EXPAND_QUERY,
     FINGERPRINT_PREFIXES,
@@ -47,6 +49,8 @@ from graphpivot.hunt.vocabulary import (
     REACHED_HUNTS,
     SEED_SOURCE,
     SUSPICIOUS_CONTEXT,
+    WEB_SERVICE_ATTACK,
+    flow_attack,
 )
 from graphpivot.model import entity, indicator_node
 
@@ -89,6 +93,17 @@ def parse_seed(text: str) -> tuple[str, str]:
     except InvalidValue as exc:
         raise ExposureError(f"seed {text!r} is not a URL, IP, domain or fingerprint: {exc}") from None
     return node.label, node.key
+
+
+def channel(obs: Observation) -> str:
+    """How the host reached what it touched: ``dns``, ``http``, ``tls``, ``client`` or ``flow``."""
+    if obs.rel == "QUERIED":
+        return "dns"
+    if obs.rel == "REQUESTED":
+        return "http"
+    if obs.rel == "USED_CLIENT":
+        return "client"
+    return "flow" if obs.touched_kind == "IP" else "tls"
 
 
 class Exposure:
@@ -277,6 +292,22 @@ class Exposure:
             if fact.registered_domain:
                 obs.site_prevalence = counts.get(("registered", fact.registered_domain), 0)
 
+    def flow_channels(self, observations: list[Observation]) -> None:
+        """Give each flow observation its ports and protocols (``flow-channels``), which its ATT&CK reads."""
+        flows = [o for o in observations if channel(o) == "flow"]
+        if not flows:
+            return
+        ports: dict[tuple[str, str], set[int]] = defaultdict(set)
+        protocols: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for row in self.runner.run_chunked("flow-channels", "indicators", sorted({o.touched for o in flows}),
+                                           self._time()):
+            slot = (str(row["host"]), str(row["ip"]))
+            ports[slot].update(int(p) for p in row.get("ports") or [])
+            protocols[slot].update(str(p) for p in row.get("protocols") or [])
+        for obs in flows:
+            obs.ports = tuple(sorted(ports.get((obs.host, obs.touched), ())))
+            obs.protocols = tuple(sorted(protocols.get((obs.host, obs.touched), ())))
+
     def population(self) -> int:
         """Internal hosts with any telemetry in the window (the base for 'rare')."""
         if self._population is None:
@@ -301,6 +332,7 @@ class Exposure:
             more, reached = self.expanded(intel)
             observations += more
         self.annotate(observations)
+        self.flow_channels(observations)
         findings, outside = self.fold(observations, intel)
         return ExposureResult(findings, intel, unchecked, outside, reached)
 
@@ -323,10 +355,27 @@ class Exposure:
         findings = [self._finding(intel[(kind, ind)], pairs) for (_, kind, ind), pairs in graded.items()]
         return sorted(findings, key=Finding.sort_key), outside
 
+    def techniques(self, obs: Observation) -> list[tuple[str, str]]:
+        """(technique, query) pairs one row shows: its query's header ids that the row's channel allows
+        (:data:`CHANNEL_ATTACK`), and for a row reached by expansion the expand query's own."""
+        kind = channel(obs)
+        allowed = flow_attack(obs.ports, obs.protocols) if kind == "flow" else CHANNEL_ATTACK[kind]
+        out = [
+            (t, obs.hunt)
+            for t in self.runner.query(obs.hunt).header.attack
+            if any(covers(t, a) or covers(a, t) for a in allowed) and (t != WEB_SERVICE_ATTACK or obs.service)
+        ]
+        if obs.pivot is not None:
+            out += [(t, EXPAND_QUERY) for t in self.runner.query(EXPAND_QUERY).header.attack]
+        return out
+
     def _finding(self, item: Intel, pairs: list[tuple[Grade, Observation]]) -> Finding:
         best_grade, best = max(pairs, key=lambda p: (p[0].strength, p[0].confidence, -p[1].hops))
         hunts = {obs.hunt for _, obs in pairs} | ({EXPAND_QUERY} if any(obs.pivot for _, obs in pairs) else set())
-        attack = {a for hunt in hunts for a in self.runner.query(hunt).header.attack}
+        attack_by: dict[str, set[str]] = defaultdict(set)  # technique -> the queries whose rows show it
+        for _, obs in pairs:
+            for technique, query in self.techniques(obs):
+                attack_by[technique].add(query)
         return Finding(
             host=best.host,
             indicator=item.key,
@@ -340,7 +389,9 @@ class Exposure:
             sources=sorted(item.reports or item.sources),
             telemetry=sorted({t for _, obs in pairs for t in obs.telemetry}),
             threats=sorted(item.threats),
-            attack=sorted(attack),
+            attack=sorted(attack_by),
+            attack_queries={t: sorted(q) for t, q in sorted(attack_by.items())},
+            intel_techniques=sorted(item.techniques),
             touched=sorted({obs.url or obs.touched for _, obs in pairs}),
             reasons=best_grade.reasons,
             count=sum(obs.count for _, obs in pairs),

@@ -29,6 +29,7 @@ class Intel:
     reports: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
     threats: set[str] = field(default_factory=set)
+    techniques: set[str] = field(default_factory=set)  # ATT&CK ids its reports and threats name
     valid_from: int | None = None
     valid_until: int | None = None
     confidence: int | None = None
@@ -76,6 +77,9 @@ def intel_from_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Int
             item.sources.add(row["report_source"])
         item.threats.update(row.get("threats") or [])
         item.tlp = strictest([item.tlp, row.get("report_tlp")])
+        item.techniques.update(row.get("techniques") or [])
+        for lists in (row.get("report_threat_techniques") or [], row.get("threat_techniques") or []):
+            item.techniques.update(t for names in lists for t in names or [])
         if row.get("confidence") is not None:
             item.confidence = max(item.confidence or 0, int(row["confidence"]))
         _widen(item, opened[slot], row.get("valid_from"), row.get("valid_until"))

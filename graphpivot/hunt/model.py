@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphpivot.attack import describe
 from graphpivot.canonical import InvalidValue
 from graphpivot.catalog import FOREVER
 from graphpivot.config import HUNT_DEFAULTS
@@ -91,6 +92,8 @@ class Observation:
     site_prevalence: int | None = None  # ... any name of its registered domain
     registered_domain: str = ""
     hub_via: str = ""  # a listed or noise attribute the pivot crossed
+    ports: tuple[int, ...] = ()  # a flow's responder ports and protocols (flow-channels), for its ATT&CK
+    protocols: tuple[str, ...] = ()
     queried: str = ""  # the key the hunt was run with (a URL's site, a pivot's reached name): its re-run link
 
     @classmethod
@@ -170,6 +173,10 @@ class Finding:
     query_id: str = ""
     query_params: dict[str, Any] = field(default_factory=dict)
     tlp: str | None = None  # the most restrictive TLP marking of the intel behind it
+    # technique -> the stored queries whose rows showed it (the finding's own evidence; ``attack`` is its keys)
+    attack_queries: dict[str, list[str]] = field(default_factory=dict)
+    # what the intel behind the indicator names (MISP ATT&CK galaxies, STIX attack patterns)
+    intel_techniques: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain form for JSON, CSV and reports."""
@@ -188,6 +195,9 @@ class Finding:
             "telemetry": self.telemetry,
             "threats": self.threats,
             "attack": self.attack,
+            "attack_queries": self.attack_queries,
+            "attack_names": {t: describe(t)["name"] for t in self.attack},
+            "intel_techniques": [describe(t) for t in self.intel_techniques],
             "touched": self.touched,
             "reasons": self.reasons,
             "count": self.count,

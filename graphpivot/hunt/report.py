@@ -23,6 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from graphpivot.attack import describe
 from graphpivot.hunt.blindspots import CHANNEL_NAMES, CHANNELS
 from graphpivot.hunt.defang import defang as defang_value
 from graphpivot.hunt.defang import defang_step, defang_text
@@ -267,6 +268,11 @@ class _Show:
         self.text = defang_text if defang else _identity
 
 
+def _techniques(ids: list[str]) -> str:
+    """``T1071.004 DNS, T1102 Web Service``: ids with their ATT&CK names."""
+    return ", ".join(f"{t} {name}" if (name := describe(t)["name"]) else t for t in ids)
+
+
 def _findings_section(findings: list[Finding], show: _Show) -> list[str]:
     lines = ["## Exposure findings", ""]
     if not findings:
@@ -275,7 +281,7 @@ def _findings_section(findings: list[Finding], show: _Show) -> list[str]:
     rows = [
         [str(n), plain(f.strength.label), f"{f.confidence:.2f}", code(f.host), code(show.value(f.indicator)),
          plain(f.evidence),
-         _time(f.first_seen), _time(f.last_seen), plain(", ".join(f.attack)), code(", ".join(f.sources))]
+         _time(f.first_seen), _time(f.last_seen), plain(_techniques(f.attack)), code(", ".join(f.sources))]
         for n, f in enumerate(shown, 1)
     ]
     lines += table(
@@ -295,6 +301,8 @@ def _findings_section(findings: list[Finding], show: _Show) -> list[str]:
         details.append(f"valid {_time(f.valid_from)} .. {_time(f.valid_until)}")
         if f.threats:
             details.append("threats " + ", ".join(code(t) for t in f.threats))
+        if f.intel_techniques:
+            details.append("intel ATT&CK " + plain(_techniques(f.intel_techniques)))
         details.append("telemetry " + ", ".join(code(t) for t in f.telemetry))
         lines.append("   " + "; ".join(details) + ".")
         if f.reasons:

@@ -107,3 +107,46 @@ DEDICATED_DEGREE = 5  # an attribute used by at most this many domains (and on n
 SUSPICIOUS_MARKERS = frozenset({"suspicious", "category: suspicious", "severity: low", "severity: info"})
 SEED_SOURCE = "seed"
 FINGERPRINT_PREFIXES = tuple(f"{kind}:" for kind in FINGERPRINT_TYPES)  # seeds such as ``ja3:<md5>``
+# ATT&CK per piece of evidence (docs/hunting.md, "ATT&CK"). A stored hunt's header lists what its rows *can*
+# show; one row shows only what its channel is: a DNS lookup is DNS, an HTTP request web protocols, a TLS
+# session (named by SNI, or to a server with the indicator certificate or fingerprint) web protocols over an
+# encrypted channel; a flow to an address shows what its ports and protocols say (:func:`flow_attack`). A row
+# carries the header ids of the query that produced it that its channel allows, so a DNS-only finding never
+# carries the flow hunt's T1095/T1571. Web Service (T1102) needs a web service on the row; an expansion adds
+# the expand query's infrastructure techniques (T1583/T1584: the adversary acquired or compromised what was
+# reached).
+CHANNEL_ATTACK: dict[str, frozenset[str]] = {
+    "dns": frozenset({"T1071.004", "T1568"}),
+    "http": frozenset({"T1071.001", "T1102", "T1105"}),
+    "tls": frozenset({"T1071.001", "T1573.002", "T1102"}),
+    "client": frozenset({"T1071.001", "T1573.002", "T1102"}),
+}
+WEB_SERVICE_ATTACK = "T1102"
+TRANSPORTS = frozenset({"tcp", "udp", "icmp", "icmp6", "ipv6-icmp", "sctp"})
+# Application protocols a flow sensor names (Zeek service, EVE app_proto), their technique and usual ports.
+APP_PROTOCOLS: dict[str, tuple[str, frozenset[int]]] = {
+    "http": ("T1071.001", frozenset({80, 8080})),
+    "http2": ("T1071.001", frozenset({80, 443})),
+    "ssl": ("T1071.001", frozenset({443})),
+    "tls": ("T1071.001", frozenset({443})),
+    "quic": ("T1071.001", frozenset({443})),
+    "dns": ("T1071.004", frozenset({53})),
+    "ftp": ("T1071.002", frozenset({21})),
+    "smtp": ("T1071.003", frozenset({25, 465, 587})),
+}
+STANDARD_PORTS = frozenset({53, 80, 443})  # a flow whose protocol is unknown is on a standard port if here
+
+
+def flow_attack(ports: tuple[int, ...], protocols: tuple[str, ...]) -> frozenset[str]:
+    """What a flow shows: its application protocols' T1071 sub-techniques (T1102 with a web service, added
+    by the caller), T1095 when the sensor saw only a transport, T1571 on a port its protocol does not use.
+    A flow with neither ports nor protocols shows no technique of its own."""
+    names = {p.lower() for p in protocols}
+    apps = [APP_PROTOCOLS[p] for p in names if p in APP_PROTOCOLS]
+    out: set[str] = {WEB_SERVICE_ATTACK} | {technique for technique, _ in apps}
+    if names and not (names - TRANSPORTS):
+        out.add("T1095")
+    usual = frozenset().union(*(known for _, known in apps)) if apps else STANDARD_PORTS
+    if any(port not in usual for port in ports):
+        out.add("T1571")
+    return frozenset(out)

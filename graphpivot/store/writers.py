@@ -96,12 +96,18 @@ def neo4j_edge_upsert(rel: str, src: str, dst: str, names: frozenset[str]) -> st
 # ---------------------------------------------------------------- Ladybug
 
 
+# Node properties added after graphs with their table could exist: a graph made before gets the column on open.
+LATER_NODE_PROPS = {"Report": ("techniques",), "Threat": ("techniques",)}
+
+
 def ladybug_ddl() -> list[str]:
-    """Node and relationship tables (key as primary key)."""
+    """Node and relationship tables (key as primary key), and the columns added since a table was made."""
     stmts = []
     for label, spec in NODES.items():
         cols = ", ".join(["key STRING PRIMARY KEY", "kind STRING"] + [f"{p.name} {p.type.value}" for p in spec.props])
         stmts.append(f"CREATE NODE TABLE IF NOT EXISTS {label}({cols})")
+        for name in LATER_NODE_PROPS.get(label, ()):
+            stmts.append(f"ALTER TABLE {label} ADD IF NOT EXISTS {name} {spec.prop(name).type.value}")
     for rel, rspec in RELS.items():
         pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rspec.pairs)
         cols = ", ".join(f"{p.name} {p.type.value}" for p in rspec.props)

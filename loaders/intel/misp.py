@@ -19,6 +19,8 @@ item uuid while the rest of the event loads.
   between objects become ``RESOLVES_TO``; a host object referring to an ``x509``
   object gives ``SERVES_CERT``. A ``url`` object's host, domain and ip attributes describe
   the URL's site: their MENTIONS get ``to_ids = false`` (context; the URL is the indicator).
+* ATT&CK technique galaxies (``mitre-attack-pattern`` clusters and ``misp-galaxy:mitre-attack-pattern=``
+  tags, on the event or an attribute) give the event's Report its ``techniques`` (ATT&CK ids).
 * Galaxy clusters (threat actors, malware, tools; on the event, its tags or an
   attribute) become Threat nodes the event is ABOUT and its values are
   ATTRIBUTED_TO.
@@ -37,6 +39,7 @@ from graphpivot.loaders.intel.indicators import epoch, read_json, typed_indicato
 from pymisp import MISPAttribute, MISPEvent, MISPObject
 from pymisp.exceptions import PyMISPError
 
+from graphpivot import attack
 from graphpivot.canonical import InvalidValue, canonical_host
 from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
 from graphpivot.tlp import strictest
@@ -101,6 +104,7 @@ class _Event:
     report: str  # Report key
     times: dict[str, int]
     threats: list[Node] = field(default_factory=list)
+    techniques: set[str] = field(default_factory=set)  # ATT&CK ids its galaxies and tags name (event and attributes)
     values: dict[str, list[Node]] = field(default_factory=dict)  # object/attribute uuid -> nodes
 
     def reject(self, item: str, reason: str, raw: Any = "") -> Reject:
@@ -197,6 +201,8 @@ def _event(path: Path, source: str, n: int, raw: Any, observed_at: int) -> Itera
     if links:
         report_props.setdefault("url", links[0])
         report_props["references"] = links
+    if e.techniques:
+        report_props["techniques"] = sorted(e.techniques)
     yield entity("Report", e.report, **report_props)
     for threat in e.threats:
         yield threat
@@ -222,8 +228,36 @@ def _report_props(ev: MISPEvent, source: str, observed_at: int) -> dict[str, Any
 def _event_threats(e: _Event, ev: MISPEvent) -> Iterator[Record]:
     threats, skipped = _threats(ev.galaxies, [t.name for t in ev.tags])
     e.threats = threats
+    e.techniques.update(techniques_of(ev.galaxies, [t.name for t in ev.tags]))
     for what in skipped:
         yield e.skipped(what)
+
+
+def attack_pattern_galaxy(galaxy_type: str) -> bool:
+    """An ATT&CK technique galaxy: ``mitre-attack-pattern`` and the older per-domain ones."""
+    g = galaxy_type.lower()
+    return g.startswith("mitre-") and g.endswith("attack-pattern") and "atlas" not in g
+
+
+def techniques_of(galaxies: list[Any], tags: list[str]) -> list[str]:
+    """ATT&CK ids of the technique galaxy clusters (meta ``external_id``, else the id in the value,
+    ``DNS - T1071.004``) and ``misp-galaxy:mitre-attack-pattern="..."`` tags."""
+    found: list[str] = []
+    for galaxy in galaxies:
+        if not attack_pattern_galaxy(str(getattr(galaxy, "type", ""))):
+            continue
+        for cluster in getattr(galaxy, "clusters", []):
+            meta = getattr(cluster, "meta", None) or {}
+            external = meta.get("external_id") if isinstance(meta, dict) else None
+            if isinstance(external, list):
+                external = external[0] if external else None
+            ids = attack.ids_in(str(external)) if external else attack.ids_in(str(getattr(cluster, "value", "")))
+            found += ids[:1]
+    for tag in tags:
+        m = _GALAXY_TAG.match(tag)
+        if m and attack_pattern_galaxy(m.group("type")):
+            found += attack.ids_in(m.group("value"))[-1:]
+    return found
 
 
 def _threats(galaxies: list[Any], tags: list[str]) -> tuple[list[Node], list[str]]:
@@ -233,6 +267,8 @@ def _threats(galaxies: list[Any], tags: list[str]) -> tuple[list[Node], list[str
     for galaxy in galaxies:
         kind = threat_type(str(getattr(galaxy, "type", "")))
         for cluster in getattr(galaxy, "clusters", []):
+            if kind is None and attack_pattern_galaxy(str(getattr(galaxy, "type", ""))):
+                continue  # read by techniques_of
             if kind is None:
                 skipped.append(f"galaxy {getattr(galaxy, 'type', '?')}")
                 continue
@@ -391,6 +427,7 @@ def _mention(
         if getattr(attr, misp_name, None):
             props[prop] = epoch(getattr(attr, misp_name))
     threats, skipped = _threats(getattr(attr, "galaxies", []), [t.name for t in getattr(attr, "tags", [])])
+    e.techniques.update(techniques_of(getattr(attr, "galaxies", []), [t.name for t in getattr(attr, "tags", [])]))
     for what in skipped:
         yield e.skipped(what)
     for threat in threats:

@@ -13,6 +13,9 @@ observable and indicator value in it and is ABOUT every threat; each ``report``
   indicator's ``valid_from``/``valid_until``/``confidence`` sit on ``MENTIONS``.
 * ``malware``, ``threat-actor``, ``intrusion-set``, ``campaign``, ``tool`` and
   ``infrastructure`` become Threat nodes.
+* ``attack-pattern`` objects with a MITRE ATT&CK external id are techniques: the bundle's Report (and each
+  ``report`` whose ``object_refs`` hold the pattern, or an object that ``uses``/``indicates`` it) gets its id
+  in ``techniques``, and a threat that ``uses`` it gets it in its own ``techniques``.
 * ``MENTIONS`` carries ``to_ids``: true for a value an indicator pattern names, false for an
   observable (top-level, in ``observed-data`` or behind ``network-traffic``) that only
   describes what was seen; the exposure grading treats the latter as context.
@@ -26,7 +29,7 @@ observable and indicator value in it and is ABOUT every threat; each ``report``
   the threat; ``resolves-to`` gives ``RESOLVES_TO`` and ``belongs-to`` gives
   ``ANNOUNCED_BY`` (IP to ASN).
 
-Everything else (attack patterns, identities, file hashes in patterns ...) is
+Everything else (attack patterns without an ATT&CK id, identities, file hashes in patterns ...) is
 counted as skipped; a malformed object is rejected with its id and the rest of
 the file loads.
 """
@@ -50,6 +53,7 @@ from graphpivot.loaders.intel.indicators import (
 )
 from graphpivot.loaders.intel.stixpattern import Comparison, PatternError, comparisons
 
+from graphpivot import attack
 from graphpivot.canonical import InvalidValue, canonical_host
 from graphpivot.model import Edge, Loaded, Node, Progress, Record, Reject, Skipped, entity
 
@@ -99,6 +103,9 @@ class _Bundle:
     mentions: dict[str, list[_Mention]] = field(default_factory=dict)  # object key -> nodes it denotes
     threats: dict[str, Node] = field(default_factory=dict)  # object key -> Threat node
     tlp: dict[str, str] = field(default_factory=dict)  # marking id -> tlp level
+    techniques: dict[str, str] = field(default_factory=dict)  # attack-pattern object key -> ATT&CK id
+    # STIX id -> ATT&CK ids it 'uses' or 'indicates' (threats, indicators, observables)
+    used: dict[str, set[str]] = field(default_factory=dict)
 
     def keys(self, stix_id: Any) -> list[str]:
         """Object keys of a STIX id (usually just the id)."""
@@ -155,7 +162,7 @@ def _settle(b: _Bundle, key: str, records: list[Record]) -> bool:
     """
     rejects = [r for r in records if isinstance(r, Reject)]
     skips = [r for r in records if isinstance(r, Skipped)]
-    produced = bool(b.mentions.get(key)) or key in b.threats
+    produced = bool(b.mentions.get(key)) or key in b.threats or key in b.techniques
     counted: Reject | Skipped | None = None
     if not produced:
         counted = rejects[0] if rejects else (skips[0] if skips else None)
@@ -250,6 +257,12 @@ def _denote(b: _Bundle, key: str, obj: dict[str, Any]) -> Iterator[Record]:
             b.threats[key] = _threat(obj)
         elif obj_type == "indicator":
             yield from _indicator(b, key, obj)
+        elif obj_type == "attack-pattern":
+            found = attack_id(obj)
+            if found is None:
+                yield b.skipped("attack-pattern")  # no MITRE ATT&CK external id
+            else:
+                b.techniques[key] = found
         elif obj_type in SCO_TYPES:
             b.mentions[key] = [_Mention(n, {"to_ids": False}) for n in _sco(obj)]
         elif obj_type == "observed-data":
@@ -278,6 +291,20 @@ def _times(obj: dict[str, Any]) -> dict[str, int]:
     if modified is not None or created is not None:
         out["last_seen"] = max(t for t in (created, modified) if t is not None)
     return out
+
+
+def attack_id(obj: dict[str, Any]) -> str | None:
+    """The ATT&CK id of an ``attack-pattern``: its ``mitre-*attack`` external reference's ``external_id``."""
+    for ref in obj.get("external_references") or []:
+        if not isinstance(ref, dict) or not isinstance(ref.get("external_id"), str):
+            continue
+        if str(ref.get("source_name", "")).lower().startswith("mitre") and (ids := attack.ids_in(ref["external_id"])):
+            return ids[0]
+    return None
+
+
+def _technique_ids(b: _Bundle, stix_id: Any) -> list[str]:
+    return [b.techniques[k] for k in b.keys(stix_id) if k in b.techniques]
 
 
 def _threat(obj: dict[str, Any]) -> Node:
@@ -502,11 +529,13 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
             yield from _san_edges(b, key, obj)
     marked = [b.tlp[m] for o in b.objects.values() for m in _markings(o) if m in b.tlp]
     bundle_key = f"{b.source}:{bundle_id or b.path.name}"
-    yield entity("Report", bundle_key, name=b.path.name, source=b.source, **_strictest(marked))
     attributed: set[Ref] = set()
     for obj in b.objects.values():
         if obj["type"] == "relationship":
             yield from _relationship(b, obj, attributed)
+    named = sorted(set(b.techniques.values()))
+    yield entity("Report", bundle_key, name=b.path.name, source=b.source, **_strictest(marked),
+                 **({"techniques": named} if named else {}))
     for key, obj in b.objects.items():
         if obj["type"] in SCO_TYPES:
             yield from _embedded_refs(b, key, obj)
@@ -520,7 +549,9 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
             yield Node(m.node.label, m.node.key, props)
             yield Edge("MENTIONS", "Report", bundle_key, m.node.label, m.node.key, _mention_props(b, m))
             yield from url_host_records(m.node, _times_only(_mention_props(b, m)))
-    for threat in b.threats.values():
+    for key, node in b.threats.items():
+        used = sorted({t for stix_id, ids in b.used.items() if key in b.keys(stix_id) for t in ids})
+        threat = Node(node.label, node.key, {**node.props, "techniques": used}) if used else node
         yield threat
         yield Edge("ABOUT", "Report", bundle_key, "Threat", threat.key, _times_only(threat.props) or _now(b))
     for obj in b.objects.values():
@@ -600,6 +631,13 @@ def _relationship(b: _Bundle, obj: dict[str, Any], attributed: set[Ref]) -> Iter
         times = _times(obj) or _now(b)
     except (InvalidValue, TypeError, ValueError) as exc:
         yield b.reject(obj_id, _reason(exc), obj)
+        return
+    if _technique_ids(b, dst_id) or _technique_ids(b, src_id):
+        techniques = _technique_ids(b, dst_id)
+        if techniques and rel_type in ("uses", "indicates"):
+            b.used.setdefault(src_id, set()).update(techniques)
+        else:  # mitigates, subtechnique-of ...: ATT&CK's own structure, not what the intel says
+            yield b.skipped(f"relationship {rel_type} ({src_id.split('--')[0]} -> {dst_id.split('--')[0]})")
         return
     (src, src_kind), (dst, dst_kind) = _refs(b, src_id), _refs(b, dst_id)
     describe = f"relationship {rel_type} ({src_id.split('--')[0]} -> {dst_id.split('--')[0]})"
@@ -699,6 +737,9 @@ def _report(b: _Bundle, obj: dict[str, Any]) -> Iterator[Record]:
         yield b.reject(obj_id, _reason(exc), obj)
         return
     key = f"{b.source}:{obj_id}"
+    named = {t for ref in refs for t in [*_technique_ids(b, ref), *b.used.get(ref, ())]}
+    if named:
+        props["techniques"] = sorted(named)
     yield entity("Report", key, **props)
     for ref in refs:
         for threat in (b.threats[k] for k in b.keys(ref) if k in b.threats):

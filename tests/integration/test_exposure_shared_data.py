@@ -246,3 +246,24 @@ def test_url_seed_found_by_its_site_in_real_zeek_logs(store: GraphStore, data_di
     assert {h: (got[h]["evidence"], got[h]["strength"]) for h in elsewhere} == {
         h: ("url-domain", "weak") for h in elsewhere}
     assert set(got) == on_site | elsewhere
+
+
+def test_fakeav_finding_carries_the_techniques_of_its_own_evidence(zeek_maltrail: GraphStore, data_dir: Path) -> None:
+    """ATT&CK by evidence on real logs: 192.168.33.10 looked saggerboy.com up, fetched a page from it and had
+    a flow to the address it resolved to; each channel, read from the logs here, gives its own technique."""
+    host, domain = "192.168.33.10", "saggerboy.com"
+    queried = [r for r in logs(data_dir, "dns.log") if r["id.orig_h"] == host and r.get("query") == domain]
+    answers = {a for r in queried for a in r.get("answers", "-").split(",") if a != "-"}
+    fetched = [r for r in logs(data_dir, "http.log") if r["id.orig_h"] == host and r.get("host") == domain]
+    flows = [r for r in logs(data_dir, "conn.log") if r["id.orig_h"] == host and r["id.resp_h"] in answers]
+    assert queried and fetched and flows
+    services = {(r["proto"], r["service"], int(r["id.resp_p"])) for r in flows}
+    assert services == {("tcp", "http", 80)}  # HTTP on its own port: an application protocol, not T1095/T1571
+    want = {"T1071.004"} | {"T1071.001"} | {"T1583", "T1584"}  # DNS; HTTP and the web flow; the pivot to the IP
+    result = Exposure(Runner(zeek_maltrail), Options(expand=True)).run([], all_indicators=True)
+    finding = next(f for f in result.findings if (f.host, f.indicator) == (host, domain))
+    assert set(finding.attack) == want
+    assert not {"T1095", "T1571", "T1102"} & set(finding.attack)
+    assert finding.attack_queries["T1071.004"] == ["exposure-domain"]
+    assert finding.attack_queries["T1583"] == ["expand"]
+    assert set(finding.attack_queries["T1071.001"]) == {"exposure-domain", "exposure-ip"}

@@ -40,6 +40,7 @@ class World:
     mentions: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     about: dict[str, str] = field(default_factory=dict)
+    threat_techniques: dict[str, list[str]] = field(default_factory=dict)  # ATT&CK ids the intel says a threat uses
     # TLS: sessions known by server name (SNI), certificates and server fingerprints servers presented.
     sni: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     serves: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)  # (label, server, cert)
@@ -53,6 +54,13 @@ class World:
     def edge_props(self, **extra: Any) -> dict[str, Any]:
         first, last = self.span()
         return {"first_seen": first, "last_seen": last, "count": self.rnd.randint(1, 50), **extra}
+
+
+# Ports and protocols of the seeded flows (one per address, by its last byte; the last has neither).
+FLOW_KINDS: list[dict[str, Any]] = [
+    {"ports": [443], "protocols": ["tcp", "ssl"]}, {"ports": [4444], "protocols": ["tcp"]},
+    {"ports": [8081], "protocols": ["tcp", "http"]}, {},
+]
 
 
 def build_world(seed: int = 7) -> World:
@@ -100,7 +108,8 @@ def build_world(seed: int = 7) -> World:
                 methods=[rnd.choice(["GET", "POST"])],
             )
         for ip in rnd.sample(ips, 3):
-            w.connected[(host, ip)] = w.edge_props(sources=["flows"], bytes_out=rnd.randint(0, 90_000))
+            w.connected[(host, ip)] = w.edge_props(sources=["flows"], bytes_out=rnd.randint(0, 90_000),
+                                                   **FLOW_KINDS[int(ip.rsplit(".", 1)[1]) % len(FLOW_KINDS)])
         for fp in rnd.sample(fps, rnd.randint(0, 2)):
             w.used_client[(host, fp)] = w.edge_props(sources=["zeek-ssl"])
     # Uploads to the file-sharing service, over HTTP and over flows to the address it resolves to.
@@ -116,10 +125,11 @@ def build_world(seed: int = 7) -> World:
             w.queried[(host, "share.example")] = {"first_seen": T0, "last_seen": T0 + 30 * DAY, "count": 3,
                                                   "sources": ["zeek"]}
     w.reports = {
-        "intel:malware": {"source": "feed-a", "tags": ["malware"]},
+        "intel:malware": {"source": "feed-a", "tags": ["malware"], "techniques": ["T1071.001", "T1566.001"]},
         "intel:services": {"source": "feed-b", "tags": ["suspicious"]},
     }
     w.about = {"intel:malware": "ursnif"}
+    w.threat_techniques = {"ursnif": ["T1566.001", "T1204.002"], "cobalt strike": ["T1071.001", "T1573.002"]}
     picks = [("Domain", "b1.example"), ("Domain", "w0.b0.example"), ("Domain", "paste.example"),
              ("Domain", "b3.example"), ("IP", ips[0]), ("IP", ips[2]), ("URL", urls[3]), ("URL", urls[-1]),
              ("URL", urls[10]), ("Fingerprint", fps[0]), ("Fingerprint", fps[2]), ("Email", "a@b0.example")]
@@ -176,6 +186,8 @@ def records(w: World) -> Iterator[Record]:
         yield Edge("ON_HOST", "URL", url, label, key, {"first_seen": T0})
     for domain, fp in w.has_fp:
         yield Edge("HAS_FINGERPRINT", "Domain", domain, "Fingerprint", fp, {"first_seen": T0})
+    for threat, techniques in w.threat_techniques.items():
+        yield entity("Threat", threat, techniques=techniques)
     for fp, threats in w.fp_threats.items():
         for threat in threats:
             yield Edge("ATTRIBUTED_TO", "Fingerprint", fp, "Threat", threat, {"first_seen": T0})
@@ -189,7 +201,8 @@ def records(w: World) -> Iterator[Record]:
             yield Edge(rel, src_label, src, dst_label, dst, dict(props))
     yield entity("Host", "10.1.0.99")  # an asset with no telemetry
     for key, props in w.reports.items():
-        yield entity("Report", key, source=props["source"], tags=props["tags"])
+        yield entity("Report", key, source=props["source"], tags=props["tags"],
+                     **({"techniques": props["techniques"]} if "techniques" in props else {}))
     for report, threat in w.about.items():
         yield Edge("ABOUT", "Report", report, "Threat", threat, {"first_seen": T0})
     for label, key in w.indicators:
@@ -291,6 +304,11 @@ class Answers:
 
     def exposure_ip(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
         return [r for ip in indicators for r in self._site_rows(ip, "IP", ("IP", ip), 0, since, until)]
+
+    def flow_channels(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
+        return [{"host": host, "ip": ip, "ports": props.get("ports"), "protocols": props.get("protocols")}
+                for (host, ip), props in self.w.connected.items()
+                if ip in indicators and overlaps(props, since, until)]
 
     def exposure_subdomain(self, indicators: list[str], since: int, until: int) -> list[dict[str, Any]]:
         names = {d for _, d in self.w.queried} | {k for label, k in self.w.on_host.values() if label == "Domain"}
@@ -587,14 +605,20 @@ class Answers:
             for report, m_label, m_key, props in self.w.mentions:
                 if (m_label, m_key) != (label, key):
                     continue
-                threats = ([self.w.about[report]] if report in self.w.about else []) + sorted(
-                    self.w.fp_threats.get(key, set()))
+                about = [self.w.about[report]] if report in self.w.about else []
+                own = sorted(self.w.fp_threats.get(key, set()))
+                threats = about + own
                 rows.append({"kind": label, "key": key, "flagged": True, "report": report,
                              "report_source": self.w.reports[report]["source"],
                              "report_tags": self.w.reports[report]["tags"],
                              "report_tlp": self.w.reports[report].get("tlp"), "valid_from": props.get("valid_from"),
                              "valid_until": props.get("valid_until"), "confidence": props["confidence"],
-                             "context": props.get("context"), "to_ids": props.get("to_ids"), "threats": threats})
+                             "context": props.get("context"), "to_ids": props.get("to_ids"), "threats": threats,
+                             "techniques": self.w.reports[report].get("techniques", []),
+                             "report_threat_techniques": [sorted(self.w.threat_techniques[t]) for t in about
+                                                          if t in self.w.threat_techniques],
+                             "threat_techniques": [sorted(self.w.threat_techniques[t]) for t in own
+                                                   if t in self.w.threat_techniques]})
         return rows
 
 
@@ -623,6 +647,7 @@ CASES: dict[str, tuple[dict[str, Any], Callable[[int, int], list[dict[str, Any]]
     "exposure-domain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_domain(DOMAINS, s, u)),
     "exposure-subdomain": ({"indicators": DOMAINS}, lambda s, u: ANSWERS.exposure_subdomain(DOMAINS, s, u)),
     "exposure-ip": ({"indicators": IPS}, lambda s, u: ANSWERS.exposure_ip(IPS, s, u)),
+    "flow-channels": ({"indicators": IPS}, lambda s, u: ANSWERS.flow_channels(IPS, s, u)),
     "exposure-url": ({"indicators": URLS}, lambda s, u: ANSWERS.exposure_url(URLS, s, u)),
     "exposure-fingerprint": ({"indicators": FPS}, lambda s, u: ANSWERS.exposure_fingerprint(FPS, s, u)),
     "exposure-certificate": ({"indicators": CERTS}, lambda s, u: ANSWERS.exposure_certificate(CERTS, s, u)),
@@ -684,5 +709,11 @@ def test_indicator_intel_matches_plain_python(world_store: GraphStore, all_indic
                            query.bind({"indicators": [] if all_indicators else keys, "all_indicators": all_indicators}))
     for row in got:
         del row["node_sources"]  # the union of every source that touched the node: not part of the intel
+        # ATT&CK ids: the report's list, and one list per threat (a threat without any: null, or left out)
+        row["techniques"] = row["techniques"] or []
+        for column in ("report_threat_techniques", "threat_techniques"):
+            row[column] = [sorted(t) for t in row[column] if t]
     assert norm(got) == norm(ANSWERS.indicator_intel(keys, all_indicators))
+    assert any(row["techniques"] for row in got) and any(row["report_threat_techniques"] for row in got)
+    assert any(row["threat_techniques"] for row in got) == all_indicators  # the fingerprints' own threats
     assert len(got) == (len(WORLD.mentions) if all_indicators else 3)

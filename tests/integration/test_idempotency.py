@@ -27,10 +27,9 @@ from graphpivot.loaders.intel.stix import read_stix
 from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import DEFAULT_INTERNAL, Network
 from graphpivot.loaders.telemetry.zeek import read_zeek
-from support import REPO, graph_dump, load, require_neo4j
+from support import REPO, graph_dump, load, require_neo4j, summed
 
 from graphpivot.model import Record
-from graphpivot.schema import NODES, RELS, Merge
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 
@@ -88,12 +87,6 @@ def _load_all(store: GraphStore, inputs: list[Input]) -> None:
     for source, records in inputs:
         summary = load(store, records(), source=source, observed_at=T0)
         assert summary.balanced, (source, summary.as_dict()["accounting"])
-
-
-def summed(part: str, key: tuple[str, ...]) -> set[str]:
-    """The properties the merge rules add up on every load, for this node (label) or edge (type)."""
-    spec = NODES[key[0]] if part == "nodes" else RELS[key[0]]
-    return {p.name for p in spec.props if p.merge is Merge.SUM}
 
 
 def _fresh(store: GraphStore) -> None:

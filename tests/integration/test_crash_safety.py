@@ -1,10 +1,11 @@
 """Issue #12 item 3: a load killed with SIGKILL at random points and run again equals a clean load.
 
 The real CLI (``graphpivot load zeek``) loads a generated Zeek dns.log, in batches, into an empty graph
-on each engine; the test kills it at seeded random moments of a clean load's duration (anywhere: the
-reference data install on first open, the batches, the refresh of degrees and flags afterwards), then
-runs the same load again to completion and compares the full dump (every node and edge, every
-property, degrees and sources included) with the clean load's.
+on each engine; the test kills it at seeded random moments of a clean load's run: two cases in three
+between the end of the reference data install (on first open) and the end (the batches, the refresh of
+degrees and flags afterwards), one in three during that install; at least one kill must leave a partial
+graph. Then it runs the same load again to completion and compares the full dump (every node and
+edge, every property, degrees and sources included) with the clean load's.
 
 What "equals a clean load" means for the summed counters: a batch the killed run committed is
 counted again by the rerun, since ``Merge.SUM`` properties (observation ``count``, ``bytes_out``,
@@ -75,6 +76,26 @@ def run(cmd: list[str], lines: int, env: dict[str, str] = ENV) -> dict[str, Any]
     assert acc["balanced"] and acc["read"] == acc["loaded"] + acc["rejected"] + acc["skipped"], acc
     assert acc["read"] == lines and acc["loaded"] > 0, acc
     return summary
+
+
+def timed_run(cmd: list[str], lines: int) -> tuple[float, float]:
+    """Run a load to completion (checked as :func:`run`); when its data began (after the reference data
+    notes, on stderr at open) and when it ended, in seconds from its start."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                            stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None and proc.stderr is not None
+    data, errors = 0.0, []
+    for line in proc.stderr:
+        errors.append(line)
+        if line.startswith("reference data"):
+            data = time.monotonic() - started
+    out = proc.stdout.read()
+    assert proc.wait(timeout=600) == 0, "".join(errors)[-2000:]
+    ended = time.monotonic() - started
+    acc = json.loads(out.strip().splitlines()[-1])["accounting"]
+    assert acc["balanced"] and acc["read"] == acc["loaded"] + acc["rejected"] + acc["skipped"] == lines, acc
+    return data, ended
 
 
 def run_and_kill(cmd: list[str], after: float) -> bool:
@@ -158,9 +179,7 @@ def test_killed_loads_then_rerun_equal_a_clean_load(graphs, dns_log: tuple[Path,
     log, lines = dns_log
     since = int(time.time())
     engine, opener = graphs("clean")
-    started = time.monotonic()
-    run(cli(engine, log), lines)
-    duration = time.monotonic() - started
+    data, duration = timed_run(cli(engine, log), lines)
     with opener() as g:
         engine_name = g.engine
         clean = normalised(graph_dump(g, skip=()), since)
@@ -170,7 +189,8 @@ def test_killed_loads_then_rerun_equal_a_clean_load(graphs, dns_log: tuple[Path,
     partial = 0
     for case in range(KILLS):
         engine, opener = graphs(f"kill-{case}")
-        after = rng.uniform(0.1, 0.95) * duration
+        # anywhere from the reference data install (a third of the cases) to the refresh after the batches
+        after = rng.uniform(0.1 * data, data) if case % 3 == 2 else rng.uniform(data, duration)
         killed = run_and_kill(cli(engine, log), after)
         with opener() as g:  # opens again after the kill; what it holds is part of the clean graph
             left = normalised(graph_dump(g, skip=()), since)
@@ -190,6 +210,7 @@ def test_killed_loads_then_rerun_equal_a_clean_load(graphs, dns_log: tuple[Path,
 
 RESTART_BOLT = int(os.environ.get("GRAPHPIVOT_RESTART_NEO4J_BOLT_PORT") or 7712)
 RESTART_HTTP = int(os.environ.get("GRAPHPIVOT_RESTART_NEO4J_HTTP_PORT") or 7492)
+RESTART_LINES = 2_500
 
 
 class DedicatedNeo4j:
@@ -227,54 +248,75 @@ def dedicated(tmp_path_factory: pytest.TempPathFactory, neo4j_store: GraphStore 
         server.stop()
 
 
-def test_neo4j_restarted_mid_load(dedicated: tuple[DedicatedNeo4j, dict[str, str]], dns_log: tuple[Path, int]) -> None:
-    """Neo4j stopped and started again while a load runs: the driver's retries carry the load through,
-    or it fails with one clear line (no traceback, the URI without credentials, non-zero exit) and a
-    rerun completes it; either way the graph is then the clean load's (summed counters as above)."""
+@pytest.fixture(scope="module")
+def restart_case(dedicated: tuple[DedicatedNeo4j, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> tuple[
+        DedicatedNeo4j, dict[str, str], list[str], int, dict[str, Any], int]:
+    """The dedicated server, the CLI's environment for it, a load command, its input lines, its clean graph
+    and the time before it (for :func:`normalised`).
+
+    The input is smaller than the kill tests' (the load is paused while the server stops, so its length does
+    not matter), in batches small enough that the pause falls between committed batches and pending ones.
+    """
+    server, creds = dedicated
+    log = tmp_path_factory.mktemp("restart") / "dns.log"
+    subprocess.run([sys.executable, str(REPO / "bench" / "gen_zeek_dns.py"), "--lines", str(RESTART_LINES),
+                    "--seed", str(SEED), "--out", str(log)], check=True, capture_output=True)
+    with log.open("rb") as f:
+        lines = sum(1 for _ in f)
+    env = {**ENV, **creds, "GRAPHPIVOT_BATCH_SIZE": "400"}
+    cmd = cli(["--engine", "neo4j"], log)
+    since = int(time.time())
+    with _dedicated_store(creds) as store:
+        store.clear()
+    run(cmd, lines, env)
+    with _dedicated_store(creds) as store:
+        clean = normalised(graph_dump(store, skip=()), since)
+    assert clean["edges"] and split_sums(clean)[1]
+    return server, env, cmd, lines, clean, since
+
+
+@contextmanager
+def _dedicated_store(creds: dict[str, str]) -> Iterator[GraphStore]:
     from graphpivot.store.neo4j import Neo4jStore
 
-    server, creds = dedicated
-    uri, password = creds["GRAPHPIVOT_NEO4J_URI"], creds["GRAPHPIVOT_NEO4J_PASSWORD"]
-    user = creds["GRAPHPIVOT_NEO4J_USER"]
-    env = {**ENV, **creds}
-    log, lines = dns_log
-    cmd = cli(["--engine", "neo4j"], log)
-
-    def graph() -> dict[str, Any]:
-        store = Neo4jStore(uri, user, password)
-        try:
-            return normalised(graph_dump(store, skip=()), since)
-        finally:
-            store.close()
-
-    def clear() -> None:
-        store = Neo4jStore(uri, user, password)
-        store.clear()
+    store = Neo4jStore(creds["GRAPHPIVOT_NEO4J_URI"], creds["GRAPHPIVOT_NEO4J_USER"],
+                       creds["GRAPHPIVOT_NEO4J_PASSWORD"])
+    try:
+        yield store
+    finally:
         store.close()
 
-    since = int(time.time())
-    clear()
-    run(cmd, lines, env)
-    clean = graph()
-    assert clean["edges"] and split_sums(clean)[1]
 
-    clear()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            stdin=subprocess.DEVNULL)
-    watcher = Neo4jStore(uri, user, password)
-    try:
+@pytest.mark.parametrize("outage", ["restart", "down-until-it-fails"])
+def test_neo4j_stopped_mid_load(restart_case, outage: str) -> None:  # type: ignore[no-untyped-def]
+    """Neo4j stopped while a load runs, then started again.
+
+    ``restart``: started again at once; the driver's retries carry the load through, or it fails with
+    the clear line below and a rerun completes it. ``down-until-it-fails``: started again only after
+    the load gave up, which it must do with one clear line (no traceback, the URI without credentials,
+    non-zero exit); the rerun then completes it. Either way the graph is then the clean load's
+    (summed counters as in the kill test).
+    """
+    server, env, cmd, lines, clean, since = restart_case
+    uri, password = env["GRAPHPIVOT_NEO4J_URI"], env["GRAPHPIVOT_NEO4J_PASSWORD"]
+    with _dedicated_store(env) as watcher:
+        watcher.clear()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                stdin=subprocess.DEVNULL)
         # pause the load once its first telemetry batch is committed, so the stop falls in the middle of it
         while not watcher.read("MATCH ()-[e:QUERIED]->() RETURN count(e) > 0 AS some")[0]["some"]:
             assert proc.poll() is None, "the load ended before it wrote a batch"
             time.sleep(0.05)
         proc.send_signal(signal.SIGSTOP)
-    finally:
-        watcher.close()
     server.stop()
-    proc.send_signal(signal.SIGCONT)  # it meets a server that is down, then one starting up
-    server.start()
+    proc.send_signal(signal.SIGCONT)  # it meets a server that is down (then, for "restart", one starting up)
+    if outage == "restart":
+        server.start()
     out, errors = proc.communicate(timeout=300)
+    if outage != "restart":
+        server.start()
     if proc.returncode == 0:
+        assert outage == "restart", "the load finished with its server down"
         outcome = "retries-carried-it"
     else:
         outcome = "failed-then-rerun"
@@ -284,5 +326,7 @@ def test_neo4j_restarted_mid_load(dedicated: tuple[DedicatedNeo4j, dict[str, str
         assert message.startswith(f"error: lost the connection to Neo4j at {uri} "), message
         assert "run the same command again" in message
         run(cmd, lines, env)
-    assert_like_clean(clean, graph(), f"Neo4j restarted mid-load ({outcome})")
-    count_case("restart", f"neo4j-{outcome}")
+    with _dedicated_store(env) as store:
+        got = normalised(graph_dump(store, skip=()), since)
+    assert_like_clean(clean, got, f"Neo4j {outage} mid-load ({outcome})")
+    count_case("restart", f"neo4j-{outage}-{outcome}")

@@ -124,7 +124,10 @@ def _rel(rel_type: str, pairs: list[tuple[str, str]], *extra: Prop, base: tuple[
 
 
 # An intel statement is not an observation: re-loading the same report must not
-# inflate it, so MENTIONS keeps the highest count instead of summing.
+# inflate it, so MENTIONS keeps the highest count instead of summing. The same goes
+# for every edge built on this base (SUBDOMAIN_OF, OPERATED_BY, ATTRIBUTED_TO,
+# RELATED_TO): a fact, derived again by each load, whose count stays 1 however
+# often it is loaded. Only the observation edges on _EDGE_BASE sum their count.
 _MENTION_BASE = (*_EDGE_BASE[:2], _p("count", PropType.INT, Merge.MAX), _EDGE_BASE[3])
 
 RELS: dict[str, RelSpec] = {

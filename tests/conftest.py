@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ENGINES, require_neo4j, shared_data
+from support import CASES, ENGINES, require_neo4j, shared_data
 
 from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
@@ -91,3 +91,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStor
     neo = require_neo4j(neo4j_store)
     neo.clear()
     yield neo
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many fuzz or crash cases ran (``support.count_case``), one line per kind, shown under ``-q`` too."""
+    for kind, counts in sorted(CASES.items()):
+        parts = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+        terminalreporter.write_line(f"{kind} cases run: {sum(counts.values())} ({parts})")

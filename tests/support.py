@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import pytest
 from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.maintenance import refresh
 from graphpivot.model import Record
-from graphpivot.schema import NODES, RELS
+from graphpivot.schema import NODES, RELS, Merge
 from graphpivot.store.base import GraphStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +33,13 @@ NEO4J_HINT = (
     "'eval \"$(scripts/neo4j-local env --test)\"' (sets GRAPHPIVOT_TEST_NEO4J_URI/USER/PASSWORD)"
 )
 DUMP_SKIPS = ("sources", "degree")  # provenance and derived counters: differ by load, not by content
+# Cases run by the fuzz and crash tests, per kind ("crash", ...) and case name; tests/conftest.py prints them.
+CASES: defaultdict[str, Counter[str]] = defaultdict(Counter)
+
+
+def count_case(kind: str, name: str) -> None:
+    """Count one case of ``kind`` run (shown in the pytest terminal summary)."""
+    CASES[kind][name] += 1
 
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -129,3 +137,22 @@ def nonzero_counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     """Node counts per label and edge counts per type, without the zeros."""
     nodes, edges = store.counts()
     return {k: v for k, v in nodes.items() if v}, {k: v for k, v in edges.items() if v}
+
+
+def summed(part: str, key: tuple[str, ...]) -> set[str]:
+    """The properties the merge rules add up on every load, for a ``graph_dump`` node (label) or edge (type)."""
+    spec = NODES[key[0]] if part == "nodes" else RELS[key[0]]
+    return {p.name for p in spec.props if p.merge is Merge.SUM}
+
+
+def split_sums(dump: dict[str, Any]) -> tuple[dict[str, Any], dict[tuple[str, tuple[str, ...], str], int]]:
+    """``dump`` without its summed counters, and those counters by (part, key, property)."""
+    rest: dict[str, Any] = {}
+    sums: dict[tuple[str, tuple[str, ...], str], int] = {}
+    for part, items in dump.items():
+        rest[part] = {}
+        for key, props in items.items():
+            names = summed(part, key)
+            rest[part][key] = {k: v for k, v in props.items() if k not in names}
+            sums.update({(part, key, k): v for k, v in props.items() if k in names})
+    return rest, sums

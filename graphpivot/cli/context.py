@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graphpivot.output import SafeConsole, markup_value
 
@@ -79,6 +80,14 @@ class State:
             fail(str(exc))
         try:
             yield store
+        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+            # The server went away (stopped, restarted, network) for longer than the driver's retries
+            # last. Each batch is its own transaction and loads merge, so the same command run again
+            # completes the graph; store.location is the URI without credentials (check_uri).
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            fail(f"lost the connection to Neo4j at {store.location} ({type(exc).__name__}: {reason[:300]}); "
+                 "what was committed before stays: run the same command again once the server is back "
+                 "(a load merges, so a rerun completes it)")
         finally:
             store.close()
 

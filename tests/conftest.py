@@ -91,3 +91,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, neo4j_store: GraphStor
     neo = require_neo4j(neo4j_store)
     neo.clear()
     yield neo
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many fuzz cases ran (tests/fuzzing.py counts them), shown under ``pytest -q`` too."""
+    from fuzzing import CASES
+
+    if CASES:
+        parts = ", ".join(f"{what} {n}" for what, n in sorted(CASES.items()))
+        terminalreporter.write_line(f"fuzz cases run: {sum(CASES.values())} ({parts})")

@@ -5,10 +5,12 @@ every reject names its file and a reason, and its text prints terminal-safe. A
 sample of cases is also loaded into both real engines, whose node and edge counts
 must be what the load summary says.
 
-``GRAPHPIVOT_FUZZ_CASES`` is the total number of cases (default 390, spread over the
-loader families; e.g. 20000 for a long local run, which also draws new random cases
-instead of CI's fixed ones); ``GRAPHPIVOT_FUZZ_DB_CASES`` the cases per engine (default 14).
-The counts run are printed at the end of the pytest output.
+Each loader gets every mutation kind once (fixed cases, so CI covers them all), every
+sample file unmutated, and hypothesis's cases of one to three mutations in a row.
+``GRAPHPIVOT_FUZZ_CASES`` is the total number of hypothesis cases (default 140, spread
+over the loader families; e.g. 20000 for a long local run, which also draws new random
+cases instead of CI's fixed ones); ``GRAPHPIVOT_FUZZ_DB_CASES`` the cases per engine
+(default 14, one per loader family). The counts run are printed at the end of the pytest output.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from graphpivot.ingest import Ingestor, LoadSummary
 from graphpivot.output import terminal_safe
 from graphpivot.store.base import GraphStore
 
-TOTAL = int(os.environ.get("GRAPHPIVOT_FUZZ_CASES", "390"))
+TOTAL = int(os.environ.get("GRAPHPIVOT_FUZZ_CASES", "140"))
 PER_FAMILY = max(1, TOTAL // len(FAMILIES))
 DB_CASES = int(os.environ.get("GRAPHPIVOT_FUZZ_DB_CASES", "14"))
 LONG = TOTAL > 1000
@@ -82,6 +84,10 @@ def test_loader_survives_mutated_samples(family: Family, data_dir: Path, case_di
         CASES[f"loaders: {family.name}"] += 1
 
     one()
+    for n, name in enumerate(sorted(MUTATIONS)):  # every mutation kind, whatever hypothesis drew
+        run_case(family, files[n % len(files)], [name], n, HOSTILE[n % len(HOSTILE)],
+                 Path(tempfile.mkdtemp(dir=case_dir)))
+        CASES[f"loaders: {family.name}"] += 1
     for original in files:  # and every file unmutated: the baseline the mutations start from
         run_case(family, original, [], 0, "", Path(tempfile.mkdtemp(dir=case_dir)))
         CASES[f"loaders: {family.name}"] += 1

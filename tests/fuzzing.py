@@ -24,14 +24,17 @@ from graphpivot.loaders.intel.csvfeed import FeedColumns, read_csv_feed
 from graphpivot.loaders.intel.fingerprints import read_fingerprint_table
 from graphpivot.loaders.intel.ioclist import read_ioc_list
 from graphpivot.loaders.intel.misp import read_misp
+from graphpivot.loaders.intel.pdns import read_pdns
 from graphpivot.loaders.intel.stix import read_stix
 from graphpivot.loaders.intel.zeek_intel import read_zeek_intel
 from graphpivot.loaders.reference.noise_list import read_noise_list
 from graphpivot.loaders.reference.webservice_catalogue import catalogue_path, read_web_services
 from graphpivot.loaders.telemetry.assets import read_assets
+from graphpivot.loaders.telemetry.aws import read_route53, read_vpc_flow
 from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import Network
-from graphpivot.loaders.telemetry.proxy import read_proxy
+from graphpivot.loaders.telemetry.proxy import preset, read_proxy
+from graphpivot.loaders.telemetry.sysmon import read_sysmon
 from graphpivot.loaders.telemetry.zeek import read_zeek
 from graphpivot.loaders.textio import MAX_LINE_BYTES
 
@@ -50,7 +53,7 @@ NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "nan", "inf", "
 WRONG_TYPES: list[Any] = [None, True, False, 0, -1, 10**30, -(10**30), 1.5, "", "x", [], {}, [1, "a", None],
                           {"k": {"k": "v"}}, "9" * 400]
 # Line-based samples are cut to about this many bytes (at a line end): mutations, not file length, are the point.
-SAMPLE_BYTES = 24 << 10
+SAMPLE_BYTES = 8 << 10
 
 
 # ---------------------------------------------------------------- mutations
@@ -234,6 +237,64 @@ WS-0042,xp-lab.corp.example,192.168.33.10,malware lab,high
 ,,10.18.20.0/24,lab,low
 SRV-8,db.corp.example,192.168.33.11,dba,high
 """
+# Formats with no public sample under the shared data: small files built from the vendors' published
+# examples (AWS's Route 53 Resolver query log and VPC Flow Log records, Zscaler's NSS web log, Netskope's
+# W3C transaction events).
+_R53 = {"version": "1.100000", "account_id": "111122223333", "region": "us-east-1", "vpc_id": "vpc-0a1b2c3d",
+        "query_timestamp": "2021-02-04T17:51:55Z", "query_name": "example.com.", "query_type": "A",
+        "query_class": "IN", "rcode": "NOERROR", "answers": [{"Rdata": "93.184.216.34", "Type": "A", "Class": "IN"}],
+        "srcaddr": "172.31.10.10", "srcport": "49385", "transport": "UDP",
+        "srcids": {"instance": "i-0d15cd0d3fEXAMPLE", "resolver_endpoint": "rslvr-out-0a1b2c3d"}}
+ROUTE53 = "\n".join(json.dumps(r) for r in (
+    _R53,
+    {**_R53, "query_name": "www.example.net.", "query_type": "CNAME", "query_timestamp": "2021-02-04T17:52:01Z",
+     "answers": [{"Rdata": "edge.example.org.", "Type": "CNAME", "Class": "IN"},
+                 {"Rdata": "203.0.113.9", "Type": "A", "Class": "IN"}]},
+    {**_R53, "query_name": "nx.example.com.", "rcode": "NXDOMAIN", "answers": [], "srcaddr": "172.31.10.11",
+     "srcids": {"instance": "i-0aaaaaaaaaEXAMPLE"}},
+)).encode() + b"\n"
+VPC_FLOW_V2 = b"""\
+2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK
+2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK
+2 123456789010 eni-1235b8ca123456789 172.31.16.139 203.0.113.12 49152 443 6 10 5000 1418530010 1418530070 ACCEPT \
+OK
+2 123456789010 eni-1235b8ca123456789 203.0.113.12 172.31.16.139 443 49152 6 12 90000 1418530010 1418530070 ACCEPT \
+OK
+2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA
+2 123456789010 eni-11111111aaaaaaaaa - - - - - - - 1431280876 1431280934 - SKIPDATA
+"""
+VPC_FLOW_CUSTOM = b"""\
+version vpc-id instance-id interface-id srcaddr dstaddr srcport dstport protocol bytes start end tcp-flags action \
+log-status
+5 vpc-0a1b2c3d i-0d15cd0d3fEXAMPLE eni-1235b8ca123456789 172.31.16.139 198.51.100.7 50201 443 6 4000 1418530010 \
+1418530070 2 ACCEPT OK
+5 vpc-0a1b2c3d i-0d15cd0d3fEXAMPLE eni-1235b8ca123456789 198.51.100.7 172.31.16.139 443 50201 6 81000 1418530010 \
+1418530070 18 ACCEPT OK
+"""
+ZSCALER = "\n".join(json.dumps(r) for r in (
+    {"epochtime": 1655738951, "cip": "172.17.3.49", "login": "jdoe@safemarch.com", "proto": "HTTP",
+     "eurl": "ebay.com/", "reqmethod": "GET", "respcode": "403", "reqsize": "72", "respsize": "14061",
+     "ua": "curl/7.68.0", "action": "Blocked", "appname": "Ebay", "urlcat": "Online Shopping"},
+    {"epochtime": 1655739000, "cip": "172.17.3.50", "login": "amy@safemarch.com", "proto": "SSL",
+     "eurl": "pastebin.com/raw/Xy12AbCd", "reqmethod": "GET", "respcode": "200", "reqsize": "410",
+     "respsize": "2211", "ua": "Mozilla/5.0", "action": "Allowed", "appname": "Pastebin", "urlcat": "Web Hosting"},
+)).encode() + b"\n"
+NETSKOPE = b"""\
+#Version: 1.0
+#Fields: date time x-cs-timestamp c-ip cs-username cs-method cs-uri-scheme cs-host cs-uri cs-uri-port cs-uri-query \
+sc-status cs-bytes sc-bytes cs-user-agent x-cs-app
+2024-03-01 10:00:00 1709287200 10.20.0.7 bob@example.com GET https pastebin.com /raw/Q9w8E7r6 443 - 200 380 5120 \
+"Mozilla/5.0 (Windows NT 10.0; Win64; x64)" Pastebin
+2024-03-01 10:05:00 1709287500 10.20.0.8 eve@example.com PUT https transfer.sh /upload/data.zip 443 - 200 25000000 \
+90 curl/8.4.0 transfer.sh
+"""
+BUILT: dict[str, list[tuple[str, bytes]]] = {
+    "assets": [("assets.csv", INVENTORY)],
+    "route53": [("resolver-query.log", ROUTE53)],
+    "vpcflow": [("flow-v2.log", VPC_FLOW_V2), ("flow-custom.log", VPC_FLOW_CUSTOM)],
+    "swg-zscaler": [("zscaler-web.json", ZSCALER)],
+    "swg-netskope": [("netskope-transactions.log", NETSKOPE)],
+}
 
 
 @dataclass(frozen=True)
@@ -249,6 +310,11 @@ class Family:
 def _proxy(path: Path) -> Iterable[Record]:
     fmt = "bluecoat" if "bluecoat" in path.name else "jsonl" if path.suffix == ".jsonl" else "squid"
     return read_proxy([path], fmt, network=Network())
+
+
+def _preset(name: str) -> Reader:
+    fmt, columns = preset(name)
+    return lambda path: read_proxy([path], fmt, network=Network(), columns=columns)
 
 
 FAMILIES = [
@@ -271,6 +337,12 @@ FAMILIES = [
     Family("eve", ("suricata-eve-tenzir/*.json", "pdns-cof-dnsdb-ninoseki/*.jsonl"),
            lambda p: read_eve([p], network=Network())),
     Family("proxy", ("proxy-squid-usiem/*.log", "proxy-metron/*"), _proxy),
+    Family("pdns", ("pdns-cof-dnsdb-ninoseki/*.jsonl",), lambda p: read_pdns(p, "fuzz")),
+    Family("sysmon", ("sysmon-otrf/*.json",), lambda p: read_sysmon([p], network=Network())),
+    Family("route53", (), lambda p: read_route53([p], network=Network())),
+    Family("vpcflow", (), lambda p: read_vpc_flow([p], network=Network())),
+    Family("swg-zscaler", (), _preset("zscaler-nss")),
+    Family("swg-netskope", (), _preset("netskope")),
     Family("noise", (), lambda p: read_noise_list(p, "fuzz")),
     Family("webservices", (), lambda p: read_web_services(p, observed_at=T0)),
     Family("assets", (), lambda p: read_assets(p, "fuzz")),
@@ -279,13 +351,17 @@ SHIPPED = {"noise": default_noise_file, "webservices": catalogue_path}
 
 
 def samples(family: Family, data_dir: Path, tmp: Path) -> list[Path]:
-    """The family's real files (the shipped list for the reference loaders, a small inventory for assets)."""
+    """The family's real files (the shipped list for the reference loaders, small built files for formats
+    with no public sample)."""
     if family.name in SHIPPED:
         return [SHIPPED[family.name]()]
-    if family.name == "assets":
-        inventory = tmp / "assets.csv"
-        inventory.write_bytes(INVENTORY)
-        return [inventory]
+    if family.name in BUILT:
+        built = []
+        for name, data in BUILT[family.name]:
+            built.append(tmp / family.name / name)
+            built[-1].parent.mkdir(parents=True, exist_ok=True)
+            built[-1].write_bytes(data)
+        return built
     found = sorted({p for pattern in family.patterns for p in data_dir.glob(pattern) if p.is_file()})
     return [p for p in found if p.name not in ("PROVENANCE.md",) and not p.name.startswith("LICENSE")]
 

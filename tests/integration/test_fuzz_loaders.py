@@ -10,7 +10,7 @@ sample file unmutated, and hypothesis's cases of one to three mutations in a row
 ``GRAPHPIVOT_FUZZ_CASES`` is the total number of hypothesis cases (default 140, spread
 over the loader families; e.g. 20000 for a long local run, which also draws new random
 cases instead of CI's fixed ones); ``GRAPHPIVOT_FUZZ_DB_CASES`` the cases per engine
-(default 14, one per loader family). The counts run are printed at the end of the pytest output.
+(default one per loader family). The counts run are printed at the end of the pytest output.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from graphpivot.store.base import GraphStore
 
 TOTAL = int(os.environ.get("GRAPHPIVOT_FUZZ_CASES", "140"))
 PER_FAMILY = max(1, TOTAL // len(FAMILIES))
-DB_CASES = int(os.environ.get("GRAPHPIVOT_FUZZ_DB_CASES", "14"))
+DB_CASES = int(os.environ.get("GRAPHPIVOT_FUZZ_DB_CASES", str(len(FAMILIES))))
 LONG = TOTAL > 1000
 FUZZ = settings(
     max_examples=PER_FAMILY,

@@ -18,13 +18,12 @@ that is not a COF record is rejected with its reason and the rest loads.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from graphpivot.loaders.intel.indicators import epoch
-from graphpivot.loaders.textio import content_lines
+from graphpivot.loaders.textio import content_lines, loads_limited
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_ip
 from graphpivot.model import Edge, Loaded, Note, Record, Reject, Skipped
@@ -61,10 +60,7 @@ def read_pdns(path: Path, source: str = "pdns") -> Iterator[Record]:
 
 def cof_records(text: str, where: str = "pdns", source: str = "pdns") -> list[Record]:
     """The records of one COF line (pure; raises ``ValueError`` for a line that is not a COF record)."""
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+    doc = loads_limited(text)  # a ValueError naming the problem: invalid, too deep, a non-finite number
     if not isinstance(doc, dict):
         raise ValueError(f"expected a JSON object, found {type(doc).__name__}")
     if "cond" in doc and "obj" not in doc:  # DNSDB v2 stream framing

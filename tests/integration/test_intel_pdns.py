@@ -111,6 +111,19 @@ def test_dnsdb_v2_framing_lines_are_skipped_and_a_cut_answer_noted(tmp_path: Pat
     assert any("cut its answer short (Result limit reached)" in n for n in summary.notes)
 
 
+def test_deep_json_and_non_finite_numbers_are_line_rejects(tmp_path: Path) -> None:
+    """Found by the fuzzer: brackets nested 120000 deep made json.loads raise RecursionError out of the loader."""
+    path = tmp_path / "hostile.jsonl"
+    good = '{"rrname":"a.example.com.","rrtype":"A","rdata":"198.51.100.7","time_first":1,"time_last":2}'
+    path.write_text(f"{'[' * 120_000}{']' * 120_000}\n"
+                    '{"rrname":"b.example.com.","rrtype":"A","rdata":"198.51.100.8","time_first":NaN}\n'
+                    f"{good}\n", encoding="utf-8")
+    summary = Ingestor(None, "pdns", dry_run=True).run(read_pdns(path))
+    assert [(r.line, r.reason) for r in summary.rejects] == [
+        (1, "JSON nested deeper than 64 levels"), (2, "invalid JSON: non-finite number NaN")]
+    assert summary.balanced and (summary.read, summary.loaded) == (3, 1)
+
+
 # IP reuse: evil.example and twin.example share 203.0.113.40 while both live; reused.example takes the
 # address a month after evil.example left it. pDNS (time_first/time_last) and the sensor's own DNS
 # log (one answer at the first and one at the last moment) state the same history.

@@ -50,6 +50,13 @@ def fits_key(key: str) -> str:
     return key
 
 
+# Refanging runs regexes (ours and ioc-fanger's) whose time grows with the square of the text on
+# inputs like ``[[[[...]]]]``: a 10k-character value took about a minute. So the text is bounded
+# first: no value longer than a key may be (in characters, each at least one UTF-8 byte) is
+# refanged, and a host part that still needs ioc-fanger must be short enough to be a defanged
+# domain name (253 characters at most once refanged; this leaves room for every dot defanged).
+MAX_REFANG_CHARS = MAX_KEY_BYTES
+MAX_DEFANGED_HOST_CHARS = 512
 
 
 @lru_cache(maxsize=1)
@@ -58,8 +65,10 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+# A defanged dot; the spaces around it go too (stripped, not matched: ``\s*`` before the marker
+# made the regex retry every position of a long run of spaces).
+_DOT_MARKER = re.compile(r"\[\s*\.\s*\]|\(\s*\.\s*\)|\{\s*\.\s*\}|\[dot\]|\(dot\)|\{dot\}", re.I)
 _REFANG = [
-    (re.compile(r"\s*(?:\[\s*\.\s*\]|\(\s*\.\s*\)|\{\s*\.\s*\}|\[dot\]|\(dot\)|\{dot\})\s*", re.I), "."),
     (re.compile(r"\[\s*:\s*/\s*/\s*\]"), "://"),
     (re.compile(r"\[\s*:\s*\]"), ":"),
     (re.compile(r"\[\s*/\s*\]"), "/"),
@@ -91,12 +100,22 @@ def refang(text: str) -> str:
     queries are left as they are, so a URL's own brackets or backslashes survive.
     """
     out = text.strip()
+    if len(out) > MAX_REFANG_CHARS:
+        raise InvalidValue(f"value of {len(out)} characters, longer than any key ({MAX_KEY_BYTES} bytes): "
+                           f"not refanged ({out[:60]!r}...)")
+    parts = _DOT_MARKER.split(out)
+    if len(parts) > 1:
+        out = ".".join([parts[0].rstrip(), *(part.strip() for part in parts[1:-1]), parts[-1].lstrip()])
     for pattern, repl in _REFANG:
         out = pattern.sub(repl, out)
     start = out.find("://") + 3 if "://" in out else 0
     end = out.find("/", start)
     head, rest = (out, "") if end < 0 else (out[:end], out[end:])
     if _STILL_DEFANGED.search(head):
+        if len(head) - start > MAX_DEFANGED_HOST_CHARS:
+            raise InvalidValue(f"defanged host of {len(head) - start} characters, longer than "
+                               f"{MAX_DEFANGED_HOST_CHARS} (a domain name has at most 253): not refanged "
+                               f"({head[:60]!r}...)")
         import ioc_fanger
 
         if _DOT_WORDS.match(head.strip()):

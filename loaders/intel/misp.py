@@ -111,8 +111,8 @@ class _Event:
         return Reject(str(self.path), None, f"event {self.uuid}: {item}: {reason}",
                       raw if isinstance(raw, str) else _raw(raw))
 
-    def skipped(self, what: str) -> Skipped:
-        return Skipped(str(self.path), f"misp {what}")
+    def skipped(self, what: str, *, whole: bool = True) -> Skipped:
+        return Skipped(str(self.path), f"misp {what}", whole=whole)
 
 
 def read_misp(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
@@ -127,7 +127,8 @@ def read_misp(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
         if isinstance(doc, dict) and doc and all(isinstance(v, dict) and "info" in v for v in doc.values()):
             yield Skipped(str(path), "misp feed manifest (load the event files it lists)")
         else:
-            yield Reject(str(path), None, "no MISP event found (expected 'Event', 'response' or a list of events)")
+            yield Reject(str(path), None, "no MISP event found (expected 'Event', 'response' or a list of events)",
+                         units=0)  # no attribute or object was read
         return
     read = loaded = 0
     for n, event in enumerate(events):
@@ -557,7 +558,7 @@ def _references(e: _Event, item: _Object) -> Iterator[Record]:
         target = e.values.get(str(getattr(ref, "referenced_uuid", "")))
         rel = str(getattr(ref, "relationship_type", "")).lower()
         if not item.nodes or not target:
-            yield e.skipped(f"object reference {rel} ({item.obj.name})")
+            yield e.skipped(f"object reference {rel} ({item.obj.name})", whole=False)  # a part, not a unit
             continue
         made = False
         if rel in RESOLVE_REFS:
@@ -570,4 +571,4 @@ def _references(e: _Event, item: _Object) -> Iterator[Record]:
                     made = True
                     yield Edge("SERVES_CERT", h.label, h.key, "Certificate", c.key, dict(e.times))
         if not made:
-            yield e.skipped(f"object reference {rel} ({item.obj.name})")
+            yield e.skipped(f"object reference {rel} ({item.obj.name})", whole=False)  # a part, not a unit

@@ -18,43 +18,49 @@ that is not a COF record is rejected with its reason and the rest loads.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from graphpivot.loaders.intel.indicators import epoch
-from graphpivot.loaders.textio import read_lines
+from graphpivot.loaders.textio import content_lines, loads_limited
 
 from graphpivot.canonical import InvalidValue, canonical_domain, canonical_ip
-from graphpivot.model import Edge, Note, Record, Reject, Skipped
+from graphpivot.model import Edge, Loaded, Note, Record, Reject, Skipped
 
 NAME_TYPES = {"CNAME": "CNAME", "NS": "NS", "MX": "MX"}
 ADDRESS_TYPES = ("A", "AAAA")
 
 
 def read_pdns(path: Path, source: str = "pdns") -> Iterator[Record]:
-    """Every edge of one COF JSON-lines file; a bad line is rejected with file, line and reason."""
+    """Every edge of one COF JSON-lines file; a bad line is rejected with file, line and reason.
+
+    Accounting unit: a line. One that gives edges is loaded, a bad one rejected; blank lines,
+    DNSDB v2 framing lines and records of types not modelled are skipped.
+    """
     name = str(path)
-    for item in read_lines(path):
+    loaded = 0
+    for item in content_lines(path):
         if not isinstance(item, tuple):
             yield item
             continue
         lineno, text = item
-        if not text.strip():
-            continue
         try:
-            yield from cof_records(text, name, source)
+            records = cof_records(text, name, source)
         except (ValueError, InvalidValue) as exc:
             yield Reject(name, lineno, str(exc), text)
+            continue
+        if any(isinstance(r, Edge) for r in records):
+            loaded += 1
+        elif not any(isinstance(r, Skipped) for r in records):  # framing: {"cond": ...}, maybe with a Note
+            records.append(Skipped(name, "pdns stream framing lines (DNSDB 'cond')"))
+        yield from records
+    yield Loaded(name, loaded)
 
 
 def cof_records(text: str, where: str = "pdns", source: str = "pdns") -> list[Record]:
     """The records of one COF line (pure; raises ``ValueError`` for a line that is not a COF record)."""
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+    doc = loads_limited(text)  # a ValueError naming the problem: invalid, too deep, a non-finite number
     if not isinstance(doc, dict):
         raise ValueError(f"expected a JSON object, found {type(doc).__name__}")
     if "cond" in doc and "obj" not in doc:  # DNSDB v2 stream framing

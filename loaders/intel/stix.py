@@ -66,6 +66,8 @@ THREAT_TYPES = {
     "infrastructure": "infrastructure",
 }
 REPORT_TYPES = ("report", "grouping")
+# Objects that link others: accounted when :func:`_emit` links them, by the records they make there.
+LINKING_TYPES = ("relationship", "sighting", *REPORT_TYPES)
 SCO_TYPES = ("domain-name", "ipv4-addr", "ipv6-addr", "url", "email-addr", "autonomous-system", "x509-certificate")
 # Relationship types that tie an indicator or observable to a threat as its infrastructure.
 ATTRIBUTION_RELS = frozenset({
@@ -106,6 +108,7 @@ class _Bundle:
     techniques: dict[str, str] = field(default_factory=dict)  # attack-pattern object key -> ATT&CK id
     # STIX id -> ATT&CK ids it 'uses' or 'indicates' (threats, indicators, observables)
     used: dict[str, set[str]] = field(default_factory=dict)
+    loaded: int = 0  # objects that contributed to the graph
 
     def keys(self, stix_id: Any) -> list[str]:
         """Object keys of a STIX id (usually just the id)."""
@@ -137,32 +140,32 @@ def read_stix(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
         return
     raw_objects, bundle_id, spec = _unwrap(doc)
     if raw_objects is None:
-        yield Reject(str(path), None, "not a STIX bundle or object (no 'type')")
+        yield Reject(str(path), None, "not a STIX bundle or object (no 'type')", units=0)  # no object was read
         return
     b = _Bundle(path, source, observed_at, spec)
     yield from _index(b, raw_objects)
-    loaded = 0
     for key, obj in b.objects.items():
+        if obj["type"] in LINKING_TYPES:
+            continue  # accounted by _emit, which links them
         records = list(_denote(b, key, obj))
-        if _settle(b, key, records):
-            loaded += 1
+        if _settle(records, bool(b.mentions.get(key)) or key in b.threats or key in b.techniques):
+            b.loaded += 1
         yield from records
     yield from _emit(b, bundle_id)
-    yield Loaded(str(path), loaded)
+    yield Loaded(str(path), b.loaded)
     yield Progress(str(path), len(raw_objects))
 
 
-def _settle(b: _Bundle, key: str, records: list[Record]) -> bool:
-    """Account one object: True when it loads.
+def _settle(records: list[Record], produced: bool) -> bool:
+    """Account one object from its records: True when it loads.
 
-    An object that denotes nodes loads, and its rejects (one bad value of several
-    in a pattern) are reported as rejects of parts (``units=0``); an object with
-    rejects and nothing else is rejected (its first reject counts it); one with
+    An object that ``produced`` nodes or edges loads, and its rejects (one bad value
+    of several in a pattern) are reported as rejects of parts (``units=0``); an object
+    with rejects and nothing else is rejected (its first reject counts it); one with
     only skips is skipped (its first skip counts it). Other skips are parts.
     """
     rejects = [r for r in records if isinstance(r, Reject)]
     skips = [r for r in records if isinstance(r, Skipped)]
-    produced = bool(b.mentions.get(key)) or key in b.threats or key in b.techniques
     counted: Reject | Skipped | None = None
     if not produced:
         counted = rejects[0] if rejects else (skips[0] if skips else None)
@@ -532,7 +535,7 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
     attributed: set[Ref] = set()
     for obj in b.objects.values():
         if obj["type"] == "relationship":
-            yield from _relationship(b, obj, attributed)
+            yield from _linked(b, _relationship(b, obj, attributed))
     named = sorted(set(b.techniques.values()))
     yield entity("Report", bundle_key, name=b.path.name, source=b.source, **_strictest(marked),
                  **({"techniques": named} if named else {}))
@@ -540,7 +543,7 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
         if obj["type"] in SCO_TYPES:
             yield from _embedded_refs(b, key, obj)
         elif obj["type"] == "sighting":
-            yield from _sighting(b, obj)
+            yield from _linked(b, _sighting(b, obj))
     for mentions in b.mentions.values():
         for m in mentions:
             props = dict(m.node.props)
@@ -556,7 +559,15 @@ def _emit(b: _Bundle, bundle_id: str | None) -> Iterator[Record]:
         yield Edge("ABOUT", "Report", bundle_key, "Threat", threat.key, _times_only(threat.props) or _now(b))
     for obj in b.objects.values():
         if obj["type"] in REPORT_TYPES:
-            yield from _report(b, obj)
+            yield from _linked(b, _report(b, obj))
+
+
+def _linked(b: _Bundle, made: Iterator[Record]) -> list[Record]:
+    """The records of one linking object (relationship, sighting, report), accounted like any object."""
+    records = list(made)
+    if _settle(records, any(isinstance(r, Node | Edge) for r in records)):
+        b.loaded += 1
+    return records
 
 
 def _now(b: _Bundle) -> dict[str, Any]:

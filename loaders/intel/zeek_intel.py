@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from graphpivot.loaders.textio import content_lines
+
 from graphpivot.canonical import InvalidValue
-from graphpivot.model import Edge, Node, Progress, Record, Reject, Skipped, entity, host_of_url, indicator_node
+from graphpivot.model import Edge, Loaded, Node, Record, Reject, Skipped, entity, host_of_url, indicator_node
 
 # Zeek indicator type -> graph label (None: read, counted as skipped).
 ZEEK_TYPES: dict[str, str | None] = {
@@ -33,34 +35,33 @@ _CONTEXT_FIELDS = ("meta.source", "meta.desc", "meta.url")
 
 
 def read_zeek_intel(path: Path, source: str, *, observed_at: int) -> Iterator[Record]:
-    """Yield the file's Report, its indicators and the ``MENTIONS`` edges to them."""
+    """Yield the file's Report, its indicators and the ``MENTIONS`` edges to them.
+
+    Accounting unit: a line (header and comment lines skipped, unreadable lines rejected, see
+    :func:`~graphpivot.loaders.textio.read_lines`).
+    """
+    name = str(path)
     report = entity("Report", f"{source}:{path.name}", name=path.stem, source=source)
     yield report
     fields: list[str] = []
-    lineno = 0
-    try:
-        with path.open("rb") as handle:
-            for lineno, raw in enumerate(handle, start=1):
-                if lineno % 10_000 == 0:
-                    yield Progress(str(path), lineno)
-                try:
-                    line = raw.decode("utf-8").rstrip("\r\n")
-                except UnicodeDecodeError as exc:
-                    yield Reject(str(path), lineno, f"not UTF-8 text ({exc.reason})", raw.decode("utf-8", "replace"))
-                    continue
-                if not line.strip():
-                    continue
-                if line.startswith("#"):
-                    if line.startswith("#fields"):
-                        fields = line.split("\t")[1:]
-                    continue
-                if "indicator" not in fields or "indicator_type" not in fields:
-                    yield Reject(str(path), lineno, "no '#fields' header naming indicator and indicator_type", line)
-                    continue
-                yield from _row(path, lineno, line, fields, report, observed_at)
-    except OSError as exc:
-        yield Reject(str(path), None, f"cannot read file: {exc.strerror or exc}")
-    yield Progress(str(path), lineno)
+    loaded = 0
+    for item in content_lines(path):
+        if not isinstance(item, tuple):
+            yield item
+            continue
+        lineno, line = item
+        if line.startswith("#"):
+            if line.startswith("#fields"):
+                fields = line.split("\t")[1:]
+            yield Skipped(name, "Zeek Intel header and comment lines")
+        elif "indicator" not in fields or "indicator_type" not in fields:
+            yield Reject(name, lineno, "no '#fields' header naming indicator and indicator_type", line)
+        else:
+            records = list(_row(path, lineno, line, fields, report, observed_at))
+            if any(isinstance(r, Node) for r in records):
+                loaded += 1
+            yield from records
+    yield Loaded(name, loaded)
 
 
 def _row(path: Path, lineno: int, line: str, fields: list[str], report: Node, observed_at: int) -> Iterator[Record]:

@@ -60,15 +60,30 @@ def read_rules(path: Path) -> Iterator[NoiseRule | Reject]:
     except (OSError, UnicodeDecodeError) as exc:
         yield Reject(str(path), None, f"cannot read noise list: {exc}", units=0)
         return
-    if not lines or [h.strip().lower() for h in next(csv.reader([lines[0][1]]))] != list(COLUMNS):
+    if not lines or [h.strip().lower() for h in _header(lines[0][1])] != list(COLUMNS):
         yield Reject(str(path), lines[0][0] if lines else None, f"header must be {','.join(COLUMNS)}", units=0)
         return
     for lineno, line in lines[1:]:
         yield _rule(path, lineno, line)
 
 
+def _header(line: str) -> list[str]:
+    fields = csv_fields(line)
+    return [] if isinstance(fields, str) else fields
+
+
+def csv_fields(line: str) -> list[str] | str:
+    """The fields of one CSV line, or why the csv module refuses it (a field over its size limit)."""
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:
+        return f"not a CSV line: {exc}"
+
+
 def _rule(path: Path, lineno: int, line: str) -> NoiseRule | Reject:
-    fields = next(csv.reader([line]))
+    fields = csv_fields(line)
+    if isinstance(fields, str):
+        return Reject(str(path), lineno, fields, line.rstrip("\n"))
     if len(fields) != len(COLUMNS):
         return Reject(str(path), lineno, f"expected {len(COLUMNS)} fields, got {len(fields)}", line.rstrip("\n"))
     kind, value, category, name, source = (f.strip() for f in fields)

@@ -11,7 +11,6 @@ entries into graph data is :mod:`graphpivot.reference.warninglists`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import ipaddress
 import json
@@ -20,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
+
+from graphpivot.loaders.reference.noise_list import csv_fields
 
 from graphpivot import canonical as c
 from graphpivot.model import Reject
@@ -83,11 +84,16 @@ def read_table(path: Path) -> Iterator[TableRow | Reject]:
     except (OSError, UnicodeDecodeError) as exc:
         yield Reject(str(path), None, f"cannot read the warninglist table: {exc}")
         return
-    if not lines or [h.strip().lower() for h in next(csv.reader([lines[0][1]]))] != list(COLUMNS):
+    header = csv_fields(lines[0][1]) if lines else []
+    if isinstance(header, str) or [h.strip().lower() for h in header] != list(COLUMNS):
         yield Reject(str(path), lines[0][0] if lines else None, f"header must be {','.join(COLUMNS)}")
         return
     for lineno, line in lines[1:]:
-        fields = [f.strip() for f in next(csv.reader([line]))]
+        cells = csv_fields(line)
+        if isinstance(cells, str):
+            yield Reject(str(path), lineno, cells, line.rstrip("\n"))
+            continue
+        fields = [f.strip() for f in cells]
         if len(fields) != len(COLUMNS):
             yield Reject(str(path), lineno, f"expected {len(COLUMNS)} fields, got {len(fields)}", line.rstrip("\n"))
             continue

@@ -167,9 +167,10 @@ def read_zeek(
             yield Skipped(str(path), "empty files", 1, whole=False)
         elif found.problem is not None:
             bad = found.problem
-            yield Reject(bad.file, bad.line, f"not a Zeek log, file skipped: {bad.reason}", bad.raw)
+            yield Reject(bad.file, bad.line, f"not a Zeek log, file skipped: {bad.reason}", bad.raw, units=0)
         elif fmt is None:
-            yield Reject(str(path), 1, "not a Zeek log: no '#fields' header (TSV) and no JSON object on the first line")
+            yield Reject(str(path), 1, "not a Zeek log: no '#fields' header (TSV) and no JSON object on the first line",
+                         units=0)  # a file-level reject: the file's lines are not read
         elif kind not in SPECS:
             yield Skipped(str(path), f"Zeek {kind or path.name.split('.', 1)[0]} logs (not modelled; files)", 1,
                           whole=False)

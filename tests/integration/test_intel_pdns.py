@@ -20,6 +20,7 @@ from graphpivot.loaders.telemetry.zeek import read_zeek
 from support import check_rels, load
 
 from graphpivot.catalog import Catalog
+from graphpivot.ingest import Ingestor
 from graphpivot.store.base import GraphStore
 
 REL = {"A": "RESOLVES_TO", "AAAA": "RESOLVES_TO", "CNAME": "CNAME", "NS": "NS", "MX": "MX"}
@@ -53,6 +54,7 @@ def test_real_dnsdb_answers_load_with_their_history(store: GraphStore, data_dir:
     records = [r for p in paths for r in read_pdns(p, "dnsdb")]
     summary = load(store, records, source="dnsdb")
     assert summary.rejected == 0
+    assert summary.balanced and summary.read == summary.loaded == 537  # every line an answer
     want = expected_edges(paths)
     assert {k: len(v) for k, v in want.items()} == {"RESOLVES_TO": 280, "CNAME": 248, "NS": 11}
     for rel, edges in want.items():
@@ -84,11 +86,42 @@ def test_bad_lines_are_rejected_and_the_rest_loads(store: GraphStore, tmp_path: 
     assert summary.rejects[2].reason.startswith("invalid JSON")
     assert all(r.file == str(path) for r in summary.rejects)
     assert summary.skipped == {"pdns TXT records": 1}
+    assert summary.balanced and (summary.read, summary.loaded, summary.rejected_units) == (7, 3, 3)
     assert check_rels(store, "Domain", "RESOLVES_TO", "IP", "count") == {("a.example.com", "198.51.100.7", 3)}
     assert check_rels(store, "Domain", "MX", "Domain", "first_seen", "last_seen") == {
         ("c.example.com", "mx.example.net", 1584657780, 1584658800)
     }
     assert check_rels(store, "IP", "PTR", "Domain") == {("198.51.100.7", "a.example.com")}
+
+
+def test_dnsdb_v2_framing_lines_are_skipped_and_a_cut_answer_noted(tmp_path: Path) -> None:
+    """DNSDB API v2 ("SAF") wraps answers in {"obj": ...} between {"cond": ...} lines; every line is accounted."""
+    path = tmp_path / "saf.jsonl"
+    path.write_text(
+        '{"cond":"begin"}\n'
+        '{"obj":{"rrname":"a.example.com.","rrtype":"A","rdata":["198.51.100.7"],"time_first":1,"time_last":2}}\n'
+        "\n"
+        '{"cond":"limited","msg":"Result limit reached"}\n',
+        encoding="utf-8",
+    )
+    summary = Ingestor(None, "pdns", dry_run=True).run(read_pdns(path))
+    assert summary.balanced and (summary.read, summary.loaded, summary.rejected) == (4, 1, 0)
+    assert summary.skipped == {"pdns stream framing lines (DNSDB 'cond')": 2, "blank lines": 1}
+    assert summary.edges["RESOLVES_TO"] == 1
+    assert any("cut its answer short (Result limit reached)" in n for n in summary.notes)
+
+
+def test_deep_json_and_non_finite_numbers_are_line_rejects(tmp_path: Path) -> None:
+    """Found by the fuzzer: brackets nested 120000 deep made json.loads raise RecursionError out of the loader."""
+    path = tmp_path / "hostile.jsonl"
+    good = '{"rrname":"a.example.com.","rrtype":"A","rdata":"198.51.100.7","time_first":1,"time_last":2}'
+    path.write_text(f"{'[' * 120_000}{']' * 120_000}\n"
+                    '{"rrname":"b.example.com.","rrtype":"A","rdata":"198.51.100.8","time_first":NaN}\n'
+                    f"{good}\n", encoding="utf-8")
+    summary = Ingestor(None, "pdns", dry_run=True).run(read_pdns(path))
+    assert [(r.line, r.reason) for r in summary.rejects] == [
+        (1, "JSON nested deeper than 64 levels"), (2, "invalid JSON: non-finite number NaN")]
+    assert summary.balanced and (summary.read, summary.loaded) == (3, 1)
 
 
 # IP reuse: evil.example and twin.example share 203.0.113.40 while both live; reused.example takes the

@@ -122,7 +122,8 @@ def test_overlong_url_key_is_the_same_reject_on_both_engines(
     """A >8 KB URL is one reject with file, line and reason on both engines; the rest of each file loads."""
     neo = require_neo4j(neo4j_store)
     proxy, ioc, url = _overlong_case(tmp_path)
-    reason = f"key longer than {MAX_KEY_BYTES} bytes ({url[:60]!r}...)"
+    reason = (f"value of {len(url)} characters, longer than any key ({MAX_KEY_BYTES} bytes): "
+              f"not refanged ({url[:60]!r}...)")
     results = []
     for store in (LadybugStore(tmp_path / "g.lbdb"), neo):
         store.clear() if store is neo else store.init_schema()

@@ -73,10 +73,16 @@ def test_subdomain_chain_and_endpoint_nodes(store: GraphStore) -> None:
 
 
 def test_clear_empties_graph(store: GraphStore) -> None:
-    load(store, _observation(1, 2, 1, "zeek", "A"))
-    store.clear()
-    nodes, edges = store.counts()
-    assert sum(nodes.values()) == 0 and sum(edges.values()) == 0
+    routed = [entity("IP", "1.2.3.4"), entity("Netblock", "1.2.3.0/24"), entity("ASN", "13335"),
+              Edge("ANNOUNCED_BY", "IP", "1.2.3.4", "ASN", "13335", {"first_seen": 1}),  # one type, two pairs
+              Edge("ANNOUNCED_BY", "Netblock", "1.2.3.0/24", "ASN", "13335", {"first_seen": 1})]
+    for _ in range(2):  # and a graph cleared loads again as into a new one
+        load(store, [*_observation(1, 2, 1, "zeek", "A"), *routed])
+        nodes, edges = store.counts()
+        assert (nodes["Host"], nodes["ASN"], edges["QUERIED"], edges["ANNOUNCED_BY"]) == (1, 1, 1, 2)
+        store.clear()
+        nodes, edges = store.counts()
+        assert sum(nodes.values()) == 0 and sum(edges.values()) == 0
 
 
 def _hub_traffic() -> list[object]:

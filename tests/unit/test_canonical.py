@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from graphpivot import canonical as c
@@ -156,3 +158,41 @@ def test_refang_undoes_the_forms_analysts_write(defanged: str, key: str) -> None
 def test_refang_leaves_paths_and_real_brackets_alone() -> None:
     assert indicator_node("http://a.example/a\\.b(c)").key == "http://a.example/a\\.b(c)"
     assert indicator_node("http://[2001:db8::1]/x").key == "http://[2001:db8::1]/x"
+
+
+# ---------------------------------------------------------------- values too long to refang (ReDoS)
+
+
+@pytest.mark.parametrize("brackets", ["[" * 50_000 + "]" * 50_000, "(" * 100_000, "{" * 50_000 + "}" * 50_000])
+def test_a_100k_bracket_value_is_rejected_by_length_before_refanging(brackets: str) -> None:
+    """Such text took ioc-fanger's regex minutes; it is refused by its length instead, naming that length."""
+    reason = f"value of 100000 characters, longer than any key ({c.MAX_KEY_BYTES} bytes)"
+    for canonical in (c.refang, c.canonical_domain, c.canonical_ip, c.canonical_url, c.canonical_email,
+                      c.canonical_cidr, indicator_node):
+        with pytest.raises(c.InvalidValue, match=re.escape(reason)):
+            canonical(brackets)
+
+
+def test_a_long_defanged_host_is_rejected_by_length_not_fanged() -> None:
+    """Under the key limit, a host part still defanged must be short enough to be a domain name."""
+    host = "[" * 300 + "]" * 300
+    longer = f"defanged host of 600 characters, longer than {c.MAX_DEFANGED_HOST_CHARS}"
+    with pytest.raises(c.InvalidValue, match=longer):
+        c.canonical_domain(host)
+    with pytest.raises(c.InvalidValue, match="defanged host of 600 characters"):
+        indicator_node(f"hxxp://{host}/path")
+    # the longest domain name, every dot defanged, is still refanged
+    labels = ["a" * 63, "b" * 63, "c" * 63, "d" * 61]
+    assert c.canonical_domain(" (.) ".join(labels)) == ".".join(labels)
+    assert c.canonical_domain("\\.".join(labels)) == ".".join(labels)
+
+
+def test_long_runs_of_spaces_around_defanged_dots_are_stripped() -> None:
+    assert c.refang("evil" + " " * 3000 + "[.]" + "\t" * 500 + "com") == "evil.com"
+    assert c.refang("a" + " " * 4000 + "b") == "a" + " " * 4000 + "b"
+
+
+def test_a_url_over_the_key_limit_in_bytes_but_not_in_characters_is_rejected_as_a_key() -> None:
+    url = "http://long.example.com/" + "é" * 2100  # 2124 characters, 4224 UTF-8 bytes
+    with pytest.raises(c.InvalidValue, match=f"key longer than {c.MAX_KEY_BYTES} bytes"):
+        c.canonical_url(url)

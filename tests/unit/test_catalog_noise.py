@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphpivot.loaders.reference.noise_list import KINDS, NoiseRule, read_noise_list, read_rules
+from graphpivot.loaders.reference.warninglists import read_table
 
 from graphpivot.model import Node, Reject
 from graphpivot.reference.noise_flags import default_noise_file, load_rules
@@ -66,3 +67,30 @@ def test_wrong_header_or_missing_file(tmp_path: Path) -> None:
     assert isinstance(reject, Reject) and reject.line == 1 and "header must be" in reject.reason
     (missing,) = list(read_rules(tmp_path / "nope.csv"))
     assert isinstance(missing, Reject) and "cannot read noise list" in missing.reason
+
+
+def test_a_field_over_the_csv_size_limit_is_one_reject_and_the_rest_loads(tmp_path: Path) -> None:
+    """The fuzzer's deep brackets: a 240k-character field made the csv module raise out of the loader."""
+    path = tmp_path / "noise.csv"
+    huge = "[" * 120_000 + "]" * 120_000
+    path.write_text(f"kind,value,category,name,source\ndomain,{huge},cdn,x,y\nasn,AS64496,cdn,Example CDN,z\n",
+                    encoding="utf-8")
+    items = list(read_noise_list(path, "noise-list"))
+    rejects = [i for i in items if isinstance(i, Reject)]
+    assert [(r.line, r.reason.startswith("not a CSV line: field larger than field limit")) for r in rejects] == [
+        (2, True)]
+    assert [(n.label, n.key) for n in items if isinstance(n, Node)] == [("ASN", "64496")]
+    header_too = tmp_path / "header.csv"
+    header_too.write_text(f"kind,{huge}\n", encoding="utf-8")
+    (reject,) = list(read_rules(header_too))
+    assert reject.line == 1 and "header must be" in reject.reason
+
+
+def test_warninglist_table_rejects_a_field_over_the_csv_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(f"kind,value,meaning,source\ndomain,{'x' * 200_000},off,local\n"
+                    "domain,maxmind.com,off,local: we want to see it\n", encoding="utf-8")
+    items = list(read_table(path))
+    assert [(i.line, "field larger than field limit" in i.reason) for i in items if isinstance(i, Reject)] == [
+        (2, True)]
+    assert [i.value for i in items if not isinstance(i, Reject)] == ["maxmind.com"]

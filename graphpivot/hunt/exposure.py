@@ -48,6 +48,7 @@ from graphpivot.hunt.vocabulary import (
     SEED_SOURCE,
     SUSPICIOUS_CONTEXT,
 )
+from graphpivot.merge import sample
 from graphpivot.model import entity, indicator_node
 
 FACT_KINDS = ("Domain", "IP", "Certificate", "Fingerprint", "Email")
@@ -350,6 +351,7 @@ class Exposure:
             valid_from=item.valid_from,
             valid_until=item.valid_until,
             pivot=best.pivot,
+            events=sample(e for _, obs in pairs for e in obs.events),
             query_id=best.hunt,
             query_params={
                 "indicators": [best.queried or best.indicator],

@@ -411,8 +411,8 @@ class Telemetry:
                 self.obs.edge("USED_CLIENT", "Host", host, "Fingerprint", fp, ts, events=events)
             if name:
                 self.obs.edge(
-                    "CONNECTED_TO", "Host", host, "Domain", name, ts, ports=port, protocols="tls", directions="outbound",
-                    events=events,
+                    "CONNECTED_TO", "Host", host, "Domain", name, ts,
+                    ports=port, protocols="tls", directions="outbound", events=events,
                 )
         servers = [("IP", server)] + ([("Domain", name)] if name else [])
         if cert is not None:

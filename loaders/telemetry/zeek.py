@@ -35,8 +35,8 @@ from graphpivot.loaders.telemetry.edges import (
     cert_key_type,
     certificate_props,
     connect_url,
-    http_url,
     event_ids,
+    http_url,
     line_reason,
 )
 from graphpivot.loaders.telemetry.network import Network

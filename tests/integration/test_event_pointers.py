@@ -17,6 +17,7 @@ from typing import Any
 from graphpivot.loaders.telemetry.eve import read_eve
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.proxy import read_proxy
+from graphpivot.loaders.telemetry.sysmon import read_sysmon
 from graphpivot.loaders.telemetry.zeek import read_zeek
 from support import load, rows
 
@@ -130,6 +131,28 @@ def test_proxy_requests_point_at_their_lines(store: GraphStore, tmp_path: Path) 
     (events,) = edge_events(store, "REQUESTED").values()
     assert events == sorted(f"access.log:{n}" for n in range(1, 12))[:EVENTS_KEPT]
     assert "access.log:10" in events and "access.log:9" not in events  # string order, not line order
+
+
+def test_sysmon_events_point_at_record_ids_or_lines(store: GraphStore, data_dir: Path, tmp_path: Path) -> None:
+    source = data_dir / "sysmon-otrf" / "otrf_psh_cmstp_execution_bypassuac_sysmon_eid3_eid22.json"
+    asked: dict[tuple[str, str], set[str]] = defaultdict(set)
+    with source.open(encoding="utf-8", newline="") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            d = json.loads(raw)
+            if d["EventID"] == 22:  # no EventRecordID in this export: the file's name and the line
+                asked[(d["Hostname"].lower(), d["QueryName"].rstrip(".").lower())].add(f"{source.name}:{lineno}")
+    with_id = tmp_path / "one.json"
+    with_id.write_text(json.dumps({
+        "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 22, "EventRecordID": 81723,
+        "Hostname": "ws9.corp.example", "UtcTime": "2024-05-01 10:00:00.000", "QueryName": "rec.example.com",
+        "QueryStatus": "0", "QueryResults": "192.0.2.8;", "Image": "C:\\x.exe",
+    }) + "\n", encoding="utf-8")
+    load(store, read_sysmon([source, with_id], network=Network()))
+    queried = edge_events(store, "QUERIED")
+    assert queried.pop(("ws9.corp.example", "rec.example.com")) == ["81723"]
+    assert len(queried) > 20
+    for pair, events in queried.items():
+        assert events == smallest(asked[pair]), pair
 
 
 def test_exposure_findings_show_the_events(store: GraphStore, data_dir: Path) -> None:

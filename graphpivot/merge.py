@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from graphpivot.schema import Merge, Prop
+from graphpivot.schema import EVENTS_KEPT, Merge, Prop
+
+
+def sample(values: Iterable[Any]) -> list[Any]:
+    """The :data:`EVENTS_KEPT` smallest distinct ``values``, sorted (the :attr:`Merge.SAMPLE` rule)."""
+    return sorted(set(values))[:EVENTS_KEPT]
 
 
 def merge_value(rule: Merge, old: Any, new: Any) -> Any:
     """Combine two values of one property by its rule; ``None`` means absent."""
+    if rule is Merge.SAMPLE:
+        return None if old is None and new is None else sample([*(old or ()), *(new or ())])
     if old is None:
         return new
     if new is None:

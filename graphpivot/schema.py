@@ -37,6 +37,13 @@ class Merge(StrEnum):
     UNION = "union"
     OR = "or"
     LATEST = "latest"  # the incoming value when it is not null
+    # A bounded union: the EVENTS_KEPT smallest distinct values in string order, sorted. The smallest of a
+    # union are the smallest of the smallest of its parts, so any load order and batching keep the same ones.
+    SAMPLE = "sample"
+
+
+# Raw-event pointers kept per telemetry edge (``events``: Zeek uid, community_id, EVE flow_id, FILE:LINE).
+EVENTS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,8 @@ _BYTES = (_p("bytes_out", PropType.INT, Merge.SUM), _p("bytes_in", PropType.INT,
 _PROCESSES = _p("processes", PropType.STRING_LIST, Merge.UNION)
 # The kinds of sensor that saw a telemetry edge (see loaders.telemetry.observations.SENSOR_KINDS).
 _SENSORS = _p("sensors", PropType.STRING_LIST, Merge.UNION)
+# Ids of raw events behind a telemetry edge, for pulling them from the SIEM (see Merge.SAMPLE).
+_EVENTS = _p("events", PropType.STRING_LIST, Merge.SAMPLE)
 _INTEL_TARGETS = ("Domain", "IP", "URL", "Certificate", "Fingerprint", "Email", "ASN", "Netblock", "WebService")
 
 
@@ -159,6 +168,7 @@ RELS: dict[str, RelSpec] = {
             _SIGNATURES,
             _PROCESSES,
             _SENSORS,
+            _EVENTS,
         ),
         _rel(
             "CONNECTED_TO",
@@ -172,6 +182,7 @@ RELS: dict[str, RelSpec] = {
             _p("directions", PropType.STRING_LIST, Merge.UNION),
             _PROCESSES,
             _SENSORS,
+            _EVENTS,
         ),
         _rel(
             "REQUESTED",
@@ -182,8 +193,9 @@ RELS: dict[str, RelSpec] = {
             _p("user_agents", PropType.STRING_LIST, Merge.UNION),
             _SIGNATURES,
             _SENSORS,
+            _EVENTS,
         ),
-        _rel("USED_CLIENT", [("Host", "Fingerprint")], _SENSORS),
+        _rel("USED_CLIENT", [("Host", "Fingerprint")], _SENSORS, _EVENTS),
         _rel(
             "MENTIONS",
             [("Report", t) for t in (*_INTEL_TARGETS, "Threat", "Host")],

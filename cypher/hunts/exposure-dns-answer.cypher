@@ -13,7 +13,7 @@
 //   indicators: {type: "list[ip]", required: true, description: indicator IPs (comma-separated)}
 //   since: {type: time, default: 0, description: only traffic seen at or after this time}
 //   until: {type: time, default: 253402300799, description: only traffic seen at or before this time}
-// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, service, degree, users]
+// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, events, service, degree, users]
 MATCH (ip:IP)
 WHERE ip.key IN $indicators
 MATCH (d:Domain)-[r:RESOLVES_TO]->(ip)
@@ -22,11 +22,11 @@ MATCH (h:Host)-[q:QUERIED]->(d)
 WHERE q.last_seen >= $since AND q.first_seen <= $until
   AND q.first_seen <= r.last_seen AND r.first_seen <= q.last_seen
 WITH h.key AS host, ip, d, q.first_seen AS first_seen, q.last_seen AS last_seen, q.count AS count,
-     q.sources AS telemetry
+     q.sources AS telemetry, q.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, ip, d, first_seen, last_seen, count, telemetry, coalesce(min(w.key), '') AS service
+WITH host, ip, d, first_seen, last_seen, count, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, ip, d, first_seen, last_seen, count, telemetry, service, count(DISTINCT other) AS users
+WITH host, ip, d, first_seen, last_seen, count, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, ip.key AS indicator, 'IP' AS indicator_kind, 'QUERIED' AS rel, '' AS url, d.key AS touched, 0 AS hops,
-       first_seen, last_seen, count, 0 AS bytes_out, telemetry, service, coalesce(ip.degree, 0) AS degree, users
+       first_seen, last_seen, count, 0 AS bytes_out, telemetry, events, service, coalesce(ip.degree, 0) AS degree, users
 ORDER BY host, indicator, touched

@@ -12,7 +12,7 @@
 //   since: {type: time, default: 0, description: only uses seen at or after this time}
 //   until: {type: time, default: 253402300799, description: only uses seen at or before this time}
 //   limit: {type: int, default: 100000, description: at most this many rows}
-// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, service, degree, users]
+// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, events, service, degree, users]
 MATCH (f:Fingerprint)
 WHERE f.key IN $indicators
 MATCH (other:Host)-[:USED_CLIENT]->(f)
@@ -30,7 +30,7 @@ RETURN h.key AS host,
        c.last_seen AS last_seen,
        c.count AS count,
        0 AS bytes_out,
-       c.sources AS telemetry,
+       c.sources AS telemetry, c.events AS events,
        '' AS service,
        coalesce(f.degree, 0) AS degree,
        users

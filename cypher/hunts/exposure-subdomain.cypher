@@ -12,20 +12,20 @@
 //   indicators: {type: "list[domain]", required: true, description: indicator domains (comma-separated)}
 //   since: {type: time, default: 0, description: only traffic seen at or after this time}
 //   until: {type: time, default: 253402300799, description: only traffic seen at or before this time}
-// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, service, degree, users]
+// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, events, service, degree, users]
 MATCH (i:Domain)
 WHERE i.key IN $indicators
 MATCH (d:Domain)-[:SUBDOMAIN_OF]->(i)
 MATCH (h:Host)-[q:QUERIED]->(d)
 WHERE q.last_seen >= $since AND q.first_seen <= $until
 WITH h.key AS host, i.key AS indicator, d, q.first_seen AS first_seen, q.last_seen AS last_seen, q.count AS count,
-     q.sources AS telemetry
+     q.sources AS telemetry, q.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, indicator, d, first_seen, last_seen, count, telemetry, coalesce(min(w.key), '') AS service
+WITH host, indicator, d, first_seen, last_seen, count, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, indicator, d, first_seen, last_seen, count, telemetry, service, count(DISTINCT other) AS users
+WITH host, indicator, d, first_seen, last_seen, count, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, indicator, 'Domain' AS indicator_kind, 'QUERIED' AS rel, '' AS url, d.key AS touched, 1 AS hops,
-       first_seen, last_seen, count, 0 AS bytes_out, telemetry, service, 0 AS degree, users
+       first_seen, last_seen, count, 0 AS bytes_out, telemetry, events, service, 0 AS degree, users
 ORDER BY host, indicator, touched
 UNION ALL
 MATCH (i:Domain)
@@ -34,13 +34,13 @@ MATCH (d:Domain)-[:SUBDOMAIN_OF]->(i)
 MATCH (h:Host)-[r:REQUESTED]->(u:URL)-[:ON_HOST]->(d)
 WHERE r.last_seen >= $since AND r.first_seen <= $until
 WITH h.key AS host, i.key AS indicator, d, u.key AS url, r.first_seen AS first_seen, r.last_seen AS last_seen,
-     r.count AS count, coalesce(r.bytes_out, 0) AS bytes_out, r.sources AS telemetry
+     r.count AS count, coalesce(r.bytes_out, 0) AS bytes_out, r.sources AS telemetry, r.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, coalesce(min(w.key), '') AS service
+WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, service, count(DISTINCT other) AS users
+WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, indicator, 'Domain' AS indicator_kind, 'REQUESTED' AS rel, url, d.key AS touched, 1 AS hops,
-       first_seen, last_seen, count, bytes_out, telemetry, service, 0 AS degree, users
+       first_seen, last_seen, count, bytes_out, telemetry, events, service, 0 AS degree, users
 ORDER BY host, indicator, touched, url
 UNION ALL
 MATCH (i:Domain)
@@ -49,13 +49,13 @@ MATCH (d:Domain)-[:SUBDOMAIN_OF]->(:Domain)-[:SUBDOMAIN_OF]->(i)
 MATCH (h:Host)-[q:QUERIED]->(d)
 WHERE q.last_seen >= $since AND q.first_seen <= $until
 WITH h.key AS host, i.key AS indicator, d, q.first_seen AS first_seen, q.last_seen AS last_seen, q.count AS count,
-     q.sources AS telemetry
+     q.sources AS telemetry, q.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, indicator, d, first_seen, last_seen, count, telemetry, coalesce(min(w.key), '') AS service
+WITH host, indicator, d, first_seen, last_seen, count, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, indicator, d, first_seen, last_seen, count, telemetry, service, count(DISTINCT other) AS users
+WITH host, indicator, d, first_seen, last_seen, count, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, indicator, 'Domain' AS indicator_kind, 'QUERIED' AS rel, '' AS url, d.key AS touched, 2 AS hops,
-       first_seen, last_seen, count, 0 AS bytes_out, telemetry, service, 0 AS degree, users
+       first_seen, last_seen, count, 0 AS bytes_out, telemetry, events, service, 0 AS degree, users
 ORDER BY host, indicator, touched
 UNION ALL
 MATCH (i:Domain)
@@ -64,13 +64,13 @@ MATCH (d:Domain)-[:SUBDOMAIN_OF]->(:Domain)-[:SUBDOMAIN_OF]->(i)
 MATCH (h:Host)-[r:REQUESTED]->(u:URL)-[:ON_HOST]->(d)
 WHERE r.last_seen >= $since AND r.first_seen <= $until
 WITH h.key AS host, i.key AS indicator, d, u.key AS url, r.first_seen AS first_seen, r.last_seen AS last_seen,
-     r.count AS count, coalesce(r.bytes_out, 0) AS bytes_out, r.sources AS telemetry
+     r.count AS count, coalesce(r.bytes_out, 0) AS bytes_out, r.sources AS telemetry, r.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, coalesce(min(w.key), '') AS service
+WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, service, count(DISTINCT other) AS users
+WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, indicator, 'Domain' AS indicator_kind, 'REQUESTED' AS rel, url, d.key AS touched, 2 AS hops,
-       first_seen, last_seen, count, bytes_out, telemetry, service, 0 AS degree, users
+       first_seen, last_seen, count, bytes_out, telemetry, events, service, 0 AS degree, users
 ORDER BY host, indicator, touched, url
 UNION ALL
 MATCH (i:Domain)
@@ -79,13 +79,13 @@ MATCH (d:Domain)-[:SUBDOMAIN_OF]->(:Domain)-[:SUBDOMAIN_OF]->(:Domain)-[:SUBDOMA
 MATCH (h:Host)-[q:QUERIED]->(d)
 WHERE q.last_seen >= $since AND q.first_seen <= $until
 WITH h.key AS host, i.key AS indicator, d, q.first_seen AS first_seen, q.last_seen AS last_seen, q.count AS count,
-     q.sources AS telemetry
+     q.sources AS telemetry, q.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, indicator, d, first_seen, last_seen, count, telemetry, coalesce(min(w.key), '') AS service
+WITH host, indicator, d, first_seen, last_seen, count, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, indicator, d, first_seen, last_seen, count, telemetry, service, count(DISTINCT other) AS users
+WITH host, indicator, d, first_seen, last_seen, count, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, indicator, 'Domain' AS indicator_kind, 'QUERIED' AS rel, '' AS url, d.key AS touched, 3 AS hops,
-       first_seen, last_seen, count, 0 AS bytes_out, telemetry, service, 0 AS degree, users
+       first_seen, last_seen, count, 0 AS bytes_out, telemetry, events, service, 0 AS degree, users
 ORDER BY host, indicator, touched
 UNION ALL
 MATCH (i:Domain)
@@ -94,11 +94,11 @@ MATCH (d:Domain)-[:SUBDOMAIN_OF]->(:Domain)-[:SUBDOMAIN_OF]->(:Domain)-[:SUBDOMA
 MATCH (h:Host)-[r:REQUESTED]->(u:URL)-[:ON_HOST]->(d)
 WHERE r.last_seen >= $since AND r.first_seen <= $until
 WITH h.key AS host, i.key AS indicator, d, u.key AS url, r.first_seen AS first_seen, r.last_seen AS last_seen,
-     r.count AS count, coalesce(r.bytes_out, 0) AS bytes_out, r.sources AS telemetry
+     r.count AS count, coalesce(r.bytes_out, 0) AS bytes_out, r.sources AS telemetry, r.events AS events
 OPTIONAL MATCH (d)-[:OPERATED_BY]->(w:WebService)
-WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, coalesce(min(w.key), '') AS service
+WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, events, coalesce(min(w.key), '') AS service
 OPTIONAL MATCH (other:Host)-[:QUERIED]->(d)
-WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, service, count(DISTINCT other) AS users
+WITH host, indicator, d, url, first_seen, last_seen, count, bytes_out, telemetry, events, service, count(DISTINCT other) AS users
 RETURN host, indicator, 'Domain' AS indicator_kind, 'REQUESTED' AS rel, url, d.key AS touched, 3 AS hops,
-       first_seen, last_seen, count, bytes_out, telemetry, service, 0 AS degree, users
+       first_seen, last_seen, count, bytes_out, telemetry, events, service, 0 AS degree, users
 ORDER BY host, indicator, touched, url

@@ -11,7 +11,7 @@
 //   since: {type: time, default: 0, description: only requests seen at or after this time}
 //   until: {type: time, default: 253402300799, description: only requests seen at or before this time}
 //   limit: {type: int, default: 100000, description: at most this many rows}
-// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, service, degree, users]
+// columns: [host, indicator, indicator_kind, rel, url, touched, hops, first_seen, last_seen, count, bytes_out, telemetry, events, service, degree, users]
 MATCH (u:URL)
 WHERE u.key IN $indicators
 MATCH (h:Host)-[r:REQUESTED]->(u)
@@ -27,7 +27,7 @@ RETURN h.key AS host,
        r.last_seen AS last_seen,
        r.count AS count,
        coalesce(r.bytes_out, 0) AS bytes_out,
-       r.sources AS telemetry,
+       r.sources AS telemetry, r.events AS events,
        '' AS service,
        0 AS degree,
        0 AS users

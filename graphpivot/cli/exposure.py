@@ -27,7 +27,7 @@ from graphpivot.store import QueryTimeout
 from graphpivot.store.base import GraphStore
 
 TABLE_COLUMNS = [
-    "strength", "confidence", "host", "indicator", "evidence", "first_seen", "last_seen", "path", "sources",
+    "strength", "confidence", "host", "indicator", "evidence", "first_seen", "last_seen", "path", "sources", "events",
 ]
 CSV_COLUMNS = [*TABLE_COLUMNS, "indicator_kind", "threats", "attack", "telemetry", "touched", "reasons", "count",
                "bytes_out", "valid_from", "valid_until"]
@@ -76,9 +76,17 @@ def finding_link(finding: Finding) -> str:
     return browser_link(query.cypher_for("neo4j"), params)
 
 
-def table_row(finding: Finding) -> dict[str, Any]:
+def short_events(events: list[str]) -> str:
+    """The first two raw-event ids and how many more (``CHhAv... C3fq... +6``): the table's short form."""
+    shown = " ".join(events[:2])
+    return f"{shown} +{len(events) - 2}" if len(events) > 2 else shown
+
+
+def table_row(finding: Finding, *, short: bool = True) -> dict[str, Any]:
+    """A finding as a table (``short``: the events' short form) or CSV row (every event id kept)."""
     row = finding.as_dict()
     row["path"] = " ".join(finding.path)
+    row["events"] = short_events(finding.events) if short else " ".join(finding.events)
     return row
 
 
@@ -130,7 +138,8 @@ def exposure(
     if fmt in ("json", "ndjson"):
         render([f.as_dict() for f in findings], fmt)
     else:
-        render([table_row(f) for f in findings], fmt, TABLE_COLUMNS if fmt == "table" else CSV_COLUMNS)
+        short = fmt == "table"
+        render([table_row(f, short=short) for f in findings], fmt, TABLE_COLUMNS if short else CSV_COLUMNS)
     if hidden:
         err.print(f"{len(hidden)} finding(s) hidden by triage marks (see 'graphpivot triage list')", markup=False)
     if fmt == "table":

@@ -52,6 +52,7 @@ from graphpivot.hunt.vocabulary import (
     WEB_SERVICE_ATTACK,
     flow_attack,
 )
+from graphpivot.merge import sample
 from graphpivot.model import entity, indicator_node
 
 FACT_KINDS = ("Domain", "IP", "Certificate", "Fingerprint", "Email")
@@ -402,6 +403,7 @@ class Exposure:
             valid_until=item.valid_until,
             pivot=best.pivot,
             tlp=item.tlp,
+            events=sample(e for _, obs in pairs for e in obs.events),
             query_id=best.hunt,
             query_params={
                 "indicators": [best.queried or best.indicator],

@@ -80,6 +80,7 @@ class Observation:
     count: int = 0
     bytes_out: int = 0
     telemetry: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # raw-event ids kept on the edge (uid, flow_id, FILE:LINE)
     service: str = ""
     degree: int = 0
     users: int = 0
@@ -114,6 +115,7 @@ class Observation:
             "count": int(row.get("count") or 0),
             "bytes_out": int(row.get("bytes_out") or 0),
             "telemetry": list(row.get("telemetry") or []),
+            "events": list(row.get("events") or []),
             "service": row.get("service") or "",
             "degree": int(row.get("degree") or 0),
             "users": int(row.get("users") or 0),
@@ -170,6 +172,8 @@ class Finding:
     valid_from: int | None = None
     valid_until: int | None = None
     pivot: Pivot | None = None
+    # Raw-event ids of its observations (the smallest kept, as on the edges): what to pull from the SIEM.
+    events: list[str] = field(default_factory=list)
     query_id: str = ""
     query_params: dict[str, Any] = field(default_factory=dict)
     tlp: str | None = None  # the most restrictive TLP marking of the intel behind it
@@ -193,6 +197,7 @@ class Finding:
             "path": self.path,
             "sources": self.sources,
             "telemetry": self.telemetry,
+            "events": self.events,
             "threats": self.threats,
             "attack": self.attack,
             "attack_queries": self.attack_queries,

@@ -304,6 +304,8 @@ def _findings_section(findings: list[Finding], show: _Show) -> list[str]:
         if f.intel_techniques:
             details.append("intel ATT&CK " + plain(_techniques(f.intel_techniques)))
         details.append("telemetry " + ", ".join(code(t) for t in f.telemetry))
+        if f.events:  # what to pull from the SIEM (Zeek uid, EVE flow_id, community_id, file:line)
+            details.append("raw events " + ", ".join(code(e) for e in f.events))
         lines.append("   " + "; ".join(details) + ".")
         if f.reasons:
             lines.append("   Graded: " + plain("; ".join(f.reasons)) + ".")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graphpivot.schema import NODES, RELS, Merge, Prop
+from graphpivot.schema import EVENTS_KEPT, NODES, RELS, Merge, Prop
 
 # Writers always carry every property of a label or type (absent ones as null, which the
 # merge expressions ignore): one query text per label, so both engines reuse one plan.
@@ -35,11 +35,19 @@ class Dialect:
             return f"list_distinct(list_concat({old}, {new}))"
         return f"{old} + [v IN {new} WHERE NOT v IN {old}]"
 
+    def sample(self, values: str) -> str:
+        """The :data:`EVENTS_KEPT` smallest distinct ``values``, sorted (:attr:`Merge.SAMPLE`)."""
+        if self.name == "ladybug":
+            return f"list_slice(list_sort(list_distinct({values})), 1, {EVENTS_KEPT})"
+        return f"COLLECT {{ UNWIND {values} AS v WITH DISTINCT v ORDER BY v LIMIT {EVENTS_KEPT} RETURN v }}"
+
     def merged(self, var: str, prop: Prop) -> str:
         """Expression for the merged value of ``var.prop`` with the incoming row."""
         old, new = f"{var}.{prop.name}", self.value(prop.name)
         if prop.merge is Merge.LATEST:
             return f"coalesce({new}, {old})"
+        if prop.merge is Merge.SAMPLE:
+            return f"CASE WHEN {new} IS NULL THEN {old} ELSE {self.sample(f'coalesce({old}, []) + {new}')} END"
         combine = {
             Merge.MIN: f"CASE WHEN {new} < {old} THEN {new} ELSE {old} END",
             Merge.MAX: f"CASE WHEN {new} > {old} THEN {new} ELSE {old} END",

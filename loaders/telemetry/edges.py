@@ -98,6 +98,19 @@ def _texts(**values: Any) -> None:
             raise ValueError(f"{what} should be text, found {str(value)[:40]!r}")
 
 
+def event_ids(*values: Any) -> list[str] | None:
+    """Raw-event pointers of one line (Zeek ``uid``, ``community_id``, EVE ``flow_id``, ``FILE:LINE``), as text.
+
+    Values that are not text or whole numbers, empty or over 256 characters are no usable pointer and are left out.
+    """
+    ids = [
+        str(v)
+        for v in values
+        if (isinstance(v, str) and 0 < len(v) <= 256) or (isinstance(v, int) and not isinstance(v, bool))
+    ]
+    return ids or None
+
+
 def line_reason(exc: BaseException) -> str:
     """The reject reason for an exception raised while mapping one line (any exception: the line, not the load)."""
     if isinstance(exc, KeyError):
@@ -242,10 +255,12 @@ class Telemetry:
         *,
         count: int = 1,
         signature: str | None = None,
+        events: list[str] | None = None,
     ) -> None:
         _texts(qtype=qtype, rcode=rcode, signature=signature)
         self.obs.edge(
-            "QUERIED", "Host", host, "Domain", name, ts, count, qtypes=qtype, rcodes=rcode, signatures=signature
+            "QUERIED", "Host", host, "Domain", name, ts, count, qtypes=qtype, rcodes=rcode, signatures=signature,
+            events=events,
         )
 
     def answer_chain(self, name: str, qtype: str | None, answers: list[str], ts: int) -> None:
@@ -305,6 +320,7 @@ class Telemetry:
         protocols: list[str] | None = None,
         count: int = 1,
         signature: str | None = None,
+        events: list[str] | None = None,
     ) -> None:
         """``CONNECTED_TO`` an address; ``outbound`` says the host opened it (``None``: the log cannot tell)."""
         _texts(signature=signature)
@@ -322,6 +338,7 @@ class Telemetry:
             protocols=protocols,
             directions=_DIRECTION[outbound],
             signatures=signature,
+            events=events,
         )
 
     # ------------------------------------------------------------ HTTP
@@ -338,6 +355,7 @@ class Telemetry:
         user_agent: str | None = None,
         count: int = 1,
         signature: str | None = None,
+        events: list[str] | None = None,
     ) -> None:
         """``REQUESTED`` and ``ON_HOST`` for one request; raises :class:`InvalidValue` for a bad URL."""
         _texts(method=method, user_agent=user_agent, signature=signature)
@@ -361,6 +379,7 @@ class Telemetry:
             statuses=status,
             user_agents=user_agent or None,
             signatures=signature,
+            events=events,
         )
         self.obs.edge("ON_HOST", "URL", url, label, key, ts, count)
 
@@ -378,6 +397,7 @@ class Telemetry:
         ja3s: str | None = None,
         ja4: str | None = None,
         ja4s: str | None = None,
+        events: list[str] | None = None,
     ) -> None:
         """One TLS session: client fingerprints for the host, name, certificate and fingerprints of the server.
 
@@ -388,10 +408,11 @@ class Telemetry:
         if host is not None:
             clients = [fp for fp in (self._fingerprint("ja3", ja3), self._fingerprint("ja4", ja4)) if fp]
             for fp in clients:
-                self.obs.edge("USED_CLIENT", "Host", host, "Fingerprint", fp, ts)
+                self.obs.edge("USED_CLIENT", "Host", host, "Fingerprint", fp, ts, events=events)
             if name:
                 self.obs.edge(
-                    "CONNECTED_TO", "Host", host, "Domain", name, ts, ports=port, protocols="tls", directions="outbound"
+                    "CONNECTED_TO", "Host", host, "Domain", name, ts,
+                    ports=port, protocols="tls", directions="outbound", events=events,
                 )
         servers = [("IP", server)] + ([("Domain", name)] if name else [])
         if cert is not None:

@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.telemetry.edges import Cert, Telemetry, certificate_props, http_url, line_reason
+from graphpivot.loaders.telemetry.edges import Cert, Telemetry, certificate_props, event_ids, http_url, line_reason
 from graphpivot.loaders.telemetry.network import Network
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.textio import content_lines, loads_limited
@@ -140,7 +140,7 @@ class EveMapper:
             for rrname, rrtype in _queries(dns):
                 name = self.tm.domain(rrname)
                 if name:
-                    self.tm.queried(host, name, ts, rrtype, None)
+                    self.tm.queried(host, name, ts, rrtype, None, events=_events(e))
         elif kind in ("answer", "response"):
             self._answers(e, dns, ts)
         else:
@@ -155,7 +155,7 @@ class EveMapper:
             for rrname, rrtype in queries[:1]:
                 name = self.tm.domain(rrname)
                 if name and host and rcode:
-                    self.tm.queried(host, name, ts, rrtype, rcode, count=0)
+                    self.tm.queried(host, name, ts, rrtype, rcode, count=0, events=_events(e))
         if rcode not in (None, "NOERROR"):
             return
         if "rdata" in dns and "answers" not in dns:  # v1: one answer record per event
@@ -202,6 +202,7 @@ class EveMapper:
             ja3=_hash_of(tls.get("ja3")),
             ja3s=_hash_of(tls.get("ja3s")),
             ja4=tls.get("ja4") if isinstance(tls.get("ja4"), str) else None,
+            events=_events(e),
         )
 
     def _certificate(self, tls: dict[str, Any], ts: int) -> Cert | None:
@@ -255,6 +256,7 @@ class EveMapper:
             user_agent=text_or_none(http.get("http_user_agent"), "http.http_user_agent"),
             count=count,
             signature=signature,
+            events=_events(e),
         )
 
     # ------------------------------------------------------------ flows
@@ -275,6 +277,7 @@ class EveMapper:
             bytes_in=to_client if outbound else to_server,
             port=port(e.get("dest_port"), "dest_port"),
             protocols=_protocols(e),
+            events=_events(e),
         )
 
     def on_netflow(self, e: dict[str, Any], ts: int) -> None:
@@ -293,6 +296,7 @@ class EveMapper:
             port=port(e.get("dest_port"), "dest_port") if host_sent else port(e.get("src_port"), "src_port"),
             protocols=_protocols(e),
             count=1 if host_sent else 0,
+            events=_events(e),
         )
 
     # ------------------------------------------------------------ alerts
@@ -303,7 +307,7 @@ class EveMapper:
         sides = self.tm.sides(e["src_ip"], e["dest_ip"])
         if sides is not None:  # an alert can be on either direction of a flow: no port or direction from it
             host, peer, _ = sides
-            self.tm.connected(host, peer, ts, outbound=None, count=0, signature=signature)
+            self.tm.connected(host, peer, ts, outbound=None, count=0, signature=signature, events=_events(e))
         if isinstance(e.get("http"), dict) and e["http"].get("url"):
             self.on_http(e, ts, count=0, signature=signature)
         if isinstance(e.get("dns"), dict):
@@ -312,7 +316,12 @@ class EveMapper:
             for rrname, rrtype in _queries(e["dns"]) if asker else ():
                 name = self.tm.domain(rrname)
                 if name and asker:
-                    self.tm.queried(asker, name, ts, rrtype, None, count=0, signature=signature)
+                    self.tm.queried(asker, name, ts, rrtype, None, count=0, signature=signature, events=_events(e))
+
+
+def _events(e: dict[str, Any]) -> list[str] | None:
+    """The event's pointers: its ``flow_id`` (shared by every event of one flow) and ``community_id`` if set."""
+    return event_ids(e.get("flow_id"), e.get("community_id"))
 
 
 def _queries(dns: dict[str, Any]) -> list[tuple[str, str | None]]:

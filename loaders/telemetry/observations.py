@@ -19,7 +19,7 @@ from typing import Any
 
 from graphpivot.canonical import public_suffix, registered_domain
 from graphpivot.model import Edge, Node, Record, entity
-from graphpivot.schema import RELS, Merge
+from graphpivot.schema import EVENTS_KEPT, RELS, Merge
 
 EdgeKey = tuple[str, str, str, str, str]
 NodeKey = tuple[str, str]
@@ -44,6 +44,8 @@ SENSOR_KINDS = {
 }
 # Labels whose remaining properties follow from the key alone.
 _DERIVED_LABELS = frozenset({"Domain", "IP", "URL", "Fingerprint"})
+# Bounded unions (Merge.SAMPLE, the raw-event ids): the smallest values are kept, whatever the order they come in.
+_SAMPLE_PROPS = {rel: frozenset(p.name for p in spec.props if p.merge is Merge.SAMPLE) for rel, spec in RELS.items()}
 _SUM_PROPS = {
     rel: frozenset(p.name for p in spec.props if p.merge is Merge.SUM and p.name != "count")
     for rel, spec in RELS.items()
@@ -200,11 +202,15 @@ class Observations:
         if extra:
             bag = acc[3]
             sums = _SUM_PROPS[rel]
+            samples = _SAMPLE_PROPS[rel]
             for name, value in extra.items():
                 if value is None:
                     continue
                 if name in sums:
                     bag[name] = bag.get(name, 0) + value
+                    continue
+                if name in samples:
+                    self._sample(bag, name, value)
                     continue
                 seen = bag.get(name)
                 if seen is None:
@@ -216,6 +222,27 @@ class Observations:
                             self.pending_bytes += len(item) + 8 if isinstance(item, str) else 8
                     elif item not in seen:
                         self.capped[name] = self.capped.get(name, 0) + 1
+
+    def _sample(self, bag: dict[str, Any], name: str, value: Any) -> None:
+        """Fold values into a bounded union: the EVENTS_KEPT smallest stay.
+
+        What it drops is not counted as skipped: an edge keeps a sample of its events by design (its ``count``
+        says how many there were), and a count of drops would depend on the order lines and windows come in.
+        """
+        kept = bag.get(name)
+        if kept is None:
+            bag[name] = kept = set()
+        for item in value if isinstance(value, list) else (value,):
+            if item in kept:
+                continue
+            if len(kept) >= EVENTS_KEPT:
+                largest = max(kept)
+                if item >= largest:
+                    continue
+                kept.discard(largest)
+                self.pending_bytes -= len(largest) + 8
+            kept.add(item)
+            self.pending_bytes += len(item) + 8
 
     def flush(self) -> Iterator[Record]:
         """Emit the window: groups of endpoint nodes followed by their edges, then nodes without edges."""
@@ -299,5 +326,5 @@ def _want_domain(wanted: dict[NodeKey, None], name: str) -> None:
 def _edge_props(acc: list[Any]) -> dict[str, Any]:
     props: dict[str, Any] = {"first_seen": acc[0], "last_seen": acc[1], "count": acc[2]}
     for name, value in acc[3].items():
-        props[name] = list(value) if isinstance(value, dict) else value
+        props[name] = list(value) if isinstance(value, dict) else sorted(value) if isinstance(value, set) else value
     return props

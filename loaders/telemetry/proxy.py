@@ -154,14 +154,17 @@ def read_proxy(
                 yield item
                 continue
             lineno, text = item
-            yield from tm.one_line(name, lineno, text, partial(_request, tm, parse, name, text), line_reason)
+            where = f"{path.name}:{lineno}"  # the raw-event pointer: the file's name and the line's number
+            yield from tm.one_line(name, lineno, text, partial(_request, tm, parse, name, text, where), line_reason)
             if obs.full:
                 yield from obs.flush()
         yield from tm.file_done(name)
     yield from obs.flush()
 
 
-def _request(tm: Telemetry, parse: Callable[[str], Request | None], name: str, text: str) -> Record | None:
+def _request(
+    tm: Telemetry, parse: Callable[[str], Request | None], name: str, text: str, where: str
+) -> Record | None:
     """One proxy line's request into the graph; header lines are skipped."""
     request = parse(text)
     if request is None:
@@ -178,6 +181,7 @@ def _request(tm: Telemetry, parse: Callable[[str], Request | None], name: str, t
         bytes_out=request.bytes_out,
         bytes_in=request.bytes_in,
         user_agent=request.user_agent,
+        events=[where],
     )
     return None
 

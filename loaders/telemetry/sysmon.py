@@ -36,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from graphpivot.loaders.telemetry.edges import Telemetry, line_reason
+from graphpivot.loaders.telemetry.edges import Telemetry, event_ids, line_reason
 from graphpivot.loaders.telemetry.network import Asset, Network, is_peer_address
 from graphpivot.loaders.telemetry.observations import Observations
 from graphpivot.loaders.textio import content_lines, loads_limited
@@ -65,13 +65,16 @@ QUERY_STATUS = {
 class Event:
     """One Sysmon event, flattened: its id, computer and EventData fields, and where it was read."""
 
-    __slots__ = ("computer", "data", "eid", "text", "where")
+    __slots__ = ("computer", "data", "eid", "record_id", "text", "where")
 
-    def __init__(self, eid: int, computer: str | None, data: dict[str, Any], where: int | None) -> None:
+    def __init__(
+        self, eid: int, computer: str | None, data: dict[str, Any], where: int | None, record_id: Any = None
+    ) -> None:
         self.eid = eid
         self.computer = computer
         self.data = data
         self.where = where
+        self.record_id = record_id  # the event log's EventRecordID, when the export kept it
         self.text = ""  # the line or record as read, kept whole for the rejects report
 
     def get(self, name: str) -> str | None:
@@ -94,6 +97,7 @@ def flatten(doc: Any) -> tuple[Event | None, str | None]:
         host: dict[str, Any] = doc["host"] if isinstance(doc.get("host"), dict) else {}
         computer = winlog.get("computer_name") or host.get("name") or host.get("hostname")
         data = winlog.get("event_data") or {}
+        record_id = winlog.get("record_id")
     elif isinstance(system, dict):  # EVTX as JSON (evtx library, EvtxECmd-style dumps)
         eid_raw = system.get("EventID")
         if isinstance(eid_raw, dict):
@@ -102,12 +106,14 @@ def flatten(doc: Any) -> tuple[Event | None, str | None]:
         provider_obj = system.get("Provider")
         provider = ((provider_obj.get("#attributes") or {}).get("Name") if isinstance(provider_obj, dict) else None)
         data = doc["Event"].get("EventData") or {}
+        record_id = system.get("EventRecordID")
     else:  # flat: OTRF's exporter, NXLog, Splunk-style
         eid_raw = doc.get("EventID", doc.get("event_id", doc.get("EventCode")))
         channel = doc.get("Channel")
         provider = doc.get("SourceName") or doc.get("ProviderName")
         computer = doc.get("Hostname") or doc.get("Computer") or doc.get("ComputerName")
         data = doc
+        record_id = doc.get("EventRecordID", doc.get("RecordNumber"))
     if not isinstance(data, dict):
         raise ValueError("event data is not a JSON object")
     sysmon = (str(channel).lower() == SYSMON_CHANNEL) if channel else str(provider or "").lower() == SYSMON_PROVIDER
@@ -119,7 +125,7 @@ def flatten(doc: Any) -> tuple[Event | None, str | None]:
         raise ValueError(f"event id {eid_raw!r} is not a number") from None
     if eid not in EVENTS:
         return None, f"sysmon event {eid}"
-    return Event(eid, str(computer) if computer else None, data, None), None
+    return Event(eid, str(computer) if computer else None, data, None, record_id), None
 
 
 def utc_time(text: str | None) -> int:
@@ -202,16 +208,19 @@ def read_sysmon(paths: Iterable[Path], *, network: Network, max_pending: int = 1
             if not isinstance(item, Event):
                 yield item
                 continue
-            yield from tm.one_line(name, item.where or 0, item.text, partial(_event, tm, hosts, item), line_reason)
+            apply = partial(_event, tm, hosts, item, path.name)
+            yield from tm.one_line(name, item.where or 0, item.text, apply, line_reason)
             if obs.full:
                 yield from obs.flush()
         yield from tm.file_done(name)
     yield from obs.flush()
 
 
-def _event(tm: Telemetry, hosts: _Hosts, ev: Event) -> None:
+def _event(tm: Telemetry, hosts: _Hosts, ev: Event, file: str) -> None:
     """One event's facts into the window (raises on what makes the event unusable)."""
     ts = utc_time(ev.get("UtcTime"))
+    record_id = ev.record_id if isinstance(ev.record_id, str | int) else None
+    events = event_ids(str(record_id) if record_id is not None else f"{file}:{ev.where or 0}")
     process = image(ev.get("Image"))
     if ev.eid == 22:
         query = ev.get("QueryName")
@@ -227,7 +236,7 @@ def _event(tm: Telemetry, hosts: _Hosts, ev: Event) -> None:
         if status_text is not None:
             status = int(status_text) if status_text.isdigit() else None
             rcode = QUERY_STATUS.get(status, f"WIN32_{status_text}") if status is not None else None
-        tm.obs.edge("QUERIED", "Host", host, "Domain", domain, ts, rcodes=rcode, processes=process)
+        tm.obs.edge("QUERIED", "Host", host, "Domain", domain, ts, rcodes=rcode, processes=process, events=events)
         if rcode == "NOERROR":
             tm.answer_chain(domain, "A", query_answers(ev.get("QueryResults")), ts)
         return
@@ -251,7 +260,7 @@ def _event(tm: Telemetry, hosts: _Hosts, ev: Event) -> None:
     tm.obs.edge(
         "CONNECTED_TO", "Host", host, "IP", peer, ts,
         ports=port, protocols=protocol.lower() if protocol else None,
-        directions="outbound" if outbound else "inbound", processes=process,
+        directions="outbound" if outbound else "inbound", processes=process, events=events,
     )
 
 
@@ -306,6 +315,8 @@ def _evtx(path: Path) -> Iterator[Event | Record]:
                 yield Skipped(name, other or "other events")
                 continue
             event.where, event.text = number, text
+            if event.record_id is None:
+                event.record_id = number
             yield event
     except (OSError, RuntimeError) as exc:
         yield Reject(name, None, f"EVTX file unreadable after {count} records: {exc}")

@@ -35,6 +35,7 @@ from graphpivot.loaders.telemetry.edges import (
     cert_key_type,
     certificate_props,
     connect_url,
+    event_ids,
     http_url,
     line_reason,
 )
@@ -53,10 +54,22 @@ def _spec(kind: str, fields: list[tuple[str, Kind]], required: Iterable[str]) ->
     return LogSpec(kind, tuple(fields), frozenset(required))
 
 
+# Raw-event pointers each line carries (community_id when the Zeek package that adds it is loaded).
+_EVENT_FIELDS = (("uid", S), ("community_id", S))
+
 SPECS = {
     "dns": _spec(
         "dns",
-        [("ts", T), ("id.orig_h", S), ("query", S), ("qtype_name", S), ("qtype", N), ("rcode_name", S), ("answers", L)],
+        [
+            ("ts", T),
+            ("id.orig_h", S),
+            ("query", S),
+            ("qtype_name", S),
+            ("qtype", N),
+            ("rcode_name", S),
+            ("answers", L),
+            *_EVENT_FIELDS,
+        ],
         ["ts", "id.orig_h"],
     ),
     "conn": _spec(
@@ -70,6 +83,7 @@ SPECS = {
             ("service", S),
             ("orig_bytes", N),
             ("resp_bytes", N),
+            *_EVENT_FIELDS,
         ],
         ["ts", "id.orig_h", "id.resp_h"],
     ),
@@ -87,6 +101,7 @@ SPECS = {
             ("request_body_len", N),
             ("response_body_len", N),
             ("status_code", N),
+            *_EVENT_FIELDS,
         ],
         ["ts", "id.orig_h", "id.resp_h"],
     ),
@@ -109,6 +124,7 @@ SPECS = {
             ("ja3s", S),
             ("ja4", S),
             ("ja4s", S),
+            *_EVENT_FIELDS,
         ],
         ["ts", "id.orig_h", "id.resp_h"],
     ),
@@ -221,7 +237,7 @@ class ZeekMapper:
         self.certs = certs
 
     def dns(self, v: tuple[Any, ...]) -> None:
-        ts, orig, query, qtype_name, qtype, rcode, answers = v
+        ts, orig, query, qtype_name, qtype, rcode, answers, uid, community_id = v
         if not query:
             self.tm.skipped["lines without a query name"] += 1
             return
@@ -234,12 +250,12 @@ class ZeekMapper:
         if host is None:
             self.tm.skipped["queries from external clients"] += 1
         else:
-            self.tm.queried(host, name, t, qtype_name, rcode)
+            self.tm.queried(host, name, t, qtype_name, rcode, events=event_ids(uid, community_id))
         if answers and rcode in (None, "NOERROR"):
             self.tm.answer_chain(name, qtype_name, answers, t)
 
     def conn(self, v: tuple[Any, ...]) -> None:
-        ts, orig, resp, resp_p, proto, service, orig_bytes, resp_bytes = v
+        ts, orig, resp, resp_p, proto, service, orig_bytes, resp_bytes, uid, community_id = v
         sides = self.tm.sides(orig, resp)
         if sides is None:
             return
@@ -254,10 +270,11 @@ class ZeekMapper:
             bytes_in=resp_bytes if outbound else orig_bytes,
             port=resp_p if proto != "icmp" else None,
             protocols=protocols,
+            events=event_ids(uid, community_id),
         )
 
     def http(self, v: tuple[Any, ...]) -> None:
-        ts, orig, resp, resp_p, method, host_header, uri, agent, req_len, resp_len, status = v
+        ts, orig, resp, resp_p, method, host_header, uri, agent, req_len, resp_len, status, uid, community_id = v
         host = self.tm.host(orig)
         if host is None:
             self.tm.skipped["requests from external clients"] += 1
@@ -267,19 +284,23 @@ class ZeekMapper:
             return
         url = connect_url(uri) if method == "CONNECT" else http_url("http", host_header or resp, resp_p, uri)
         self.tm.requested(
-            host, url, int(ts), method=method, status=status, bytes_out=req_len, bytes_in=resp_len, user_agent=agent
+            host, url, int(ts), method=method, status=status, bytes_out=req_len, bytes_in=resp_len, user_agent=agent,
+            events=event_ids(uid, community_id),
         )
 
     def ssl(self, v: tuple[Any, ...]) -> None:
         ts, orig, resp, port, sni, fps, fuids, cert_hash, subject, issuer, not_before, not_after, *fp = v
-        ja3, ja3s, ja4, ja4s = fp
+        ja3, ja3s, ja4, ja4s, uid, community_id = fp
         host = self.tm.host(orig)
         if self.tm.network.is_internal(resp):
             self.tm.skipped["TLS sessions to internal servers"] += 1
             return
         t = int(ts)
         cert = self._leaf(fps, fuids, cert_hash, subject, issuer, not_before, not_after, t)
-        self.tm.tls(host, canonical_ip(resp), t, sni=sni, port=port, cert=cert, ja3=ja3, ja3s=ja3s, ja4=ja4, ja4s=ja4s)
+        self.tm.tls(
+            host, canonical_ip(resp), t, sni=sni, port=port, cert=cert, ja3=ja3, ja3s=ja3s, ja4=ja4, ja4s=ja4s,
+            events=event_ids(uid, community_id),
+        )
 
     def _leaf(
         self,

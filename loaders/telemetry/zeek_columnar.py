@@ -38,6 +38,7 @@ from graphpivot.loaders.telemetry.zeek_format import LogSpec, TsvHeader, json_ro
 from graphpivot.loaders.textio import read_lines
 
 from graphpivot.model import Record, Reject, Skipped
+from graphpivot.schema import EVENTS_KEPT
 
 BLOCK_LINES = 100_000
 _CHAINED = ["A", "AAAA", "CNAME", "ANY", "*"]  # answers are a CNAME chain, addresses for its last name
@@ -53,7 +54,7 @@ _ANSWER_WHY = {
     "domx": "DNS answers naming single-label or .arpa names",
 }
 # The typed frame of a block: ``idx`` is the line's place in the block, the rest is SPECS["dns"] in order.
-COLUMNS = ("ts", "orig", "query", "qtype_name", "qtype", "rcode", "answers")
+COLUMNS = ("ts", "orig", "query", "qtype_name", "qtype", "rcode", "answers", "uid", "community_id")
 SCHEMA: dict[str, Any] = {
     "idx": pl.Int64,
     "ts": pl.Int64,
@@ -63,6 +64,8 @@ SCHEMA: dict[str, Any] = {
     "qtype": pl.Int64,
     "rcode": pl.String,
     "answers": pl.List(pl.String),
+    "uid": pl.String,
+    "community_id": pl.String,
 }
 
 
@@ -212,7 +215,7 @@ def _csv_frame(head: TsvHeader, spec: LogSpec, lines: list[str], idx: list[int])
     raw = raw.select(pl.Series("idx", idx, pl.Int64), *named)
     odd = ~pl.col("ts").str.contains(_FAST_TIME) | (pl.col("orig") == unset)
     odd |= (pl.col("qtype") != unset) & ~pl.col("qtype").str.contains(_FAST_INT)
-    for c in ("orig", "query", "qtype_name", "rcode", "answers"):
+    for c in ("orig", "query", "qtype_name", "rcode", "answers", "uid", "community_id"):
         odd |= pl.col(c).str.contains("\\x", literal=True) | (pl.col(c) == empty)
     raw = raw.with_columns(odd.fill_null(False).alias("odd"))
     slow = raw.filter(pl.col("odd"))["idx"].to_list()
@@ -229,6 +232,8 @@ def _csv_frame(head: TsvHeader, spec: LogSpec, lines: list[str], idx: list[int])
         value("qtype").cast(pl.Int64),
         value("rcode"),
         value("answers").str.split(head.set_separator),
+        value("uid"),
+        value("community_id"),
     )
     return typed, slow
 
@@ -319,12 +324,19 @@ def _queried(ok: pl.DataFrame, tm: Telemetry) -> pl.DataFrame:
         pl.len().alias("count"),
         pl.col("qtn").drop_nulls().unique(maintain_order=True).alias("qtypes"),
         pl.col("rcode").drop_nulls().unique(maintain_order=True).alias("rcodes"),
+        _sampled("uid"),
+        _sampled("community_id"),
     )
     edge = tm.obs.edge_span
-    for host, domain, first, last, count, qtypes, rcodes in edges.iter_rows():
+    for host, domain, first, last, count, qtypes, rcodes, uids, community_ids in edges.iter_rows():
         edge("QUERIED", "Host", host, "Domain", domain, first, last, count, qtypes=qtypes or None,
-             rcodes=rcodes or None)
+             rcodes=rcodes or None, events=(uids + community_ids) or None)
     return asked.select("idx")
+
+
+def _sampled(column: str) -> pl.Expr:
+    """A group's smallest ``column`` values, as many as an edge keeps (the rest would be dropped by the fold)."""
+    return pl.col(column).filter(pl.col(column).str.len_chars().is_between(1, 256)).unique().sort().head(EVENTS_KEPT)
 
 
 def _answers(ok: pl.DataFrame, tm: Telemetry, facts: list[pl.DataFrame], reasons: list[pl.DataFrame]) -> None:

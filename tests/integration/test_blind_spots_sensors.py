@@ -116,7 +116,7 @@ def test_a_host_seen_by_two_sensors_counts_for_both(store: GraphStore, tmp_path:
 
 
 def test_an_older_embedded_graph_gains_the_sensor_column(tmp_path: Path) -> None:
-    """A Ladybug graph made before ``sensors`` (and ``processes``) existed is upgraded by init_schema."""
+    """A Ladybug graph made before ``sensors`` (and ``processes``, ``events``) existed is upgraded by init_schema."""
     from graphpivot.schema import RELS
     from graphpivot.store.embedded import LadybugStore
 
@@ -124,7 +124,7 @@ def test_an_older_embedded_graph_gains_the_sensor_column(tmp_path: Path) -> None
     old = LadybugStore(db)
     old._run("CREATE NODE TABLE Host(key STRING PRIMARY KEY, kind STRING)")
     old._run("CREATE NODE TABLE Domain(key STRING PRIMARY KEY, kind STRING)")
-    kept = [p for p in RELS["QUERIED"].props if p.name not in ("sensors", "processes")]
+    kept = [p for p in RELS["QUERIED"].props if p.name not in ("sensors", "processes", "events")]
     old._run("CREATE REL TABLE QUERIED(FROM Host TO Domain, "
              + ", ".join(f"{p.name} {p.type.value}" for p in kept) + ")")
     old.close()

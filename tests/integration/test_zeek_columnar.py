@@ -22,6 +22,7 @@ from graphpivot.loaders.telemetry.zeek import read_zeek
 from support import REPO, graph_dump, load
 
 from graphpivot.ingest import LoadSummary
+from graphpivot.schema import EVENTS_KEPT
 from graphpivot.store.base import GraphStore
 
 HEADER = [
@@ -118,6 +119,12 @@ HOSTILE_JSON = [
     "",
     json.dumps({"ts": 1714521602, "id.orig_h": "10.0.0.9", "query": "last.example.com", "qtype_name": "A",
                 "rcode_name": "NOERROR", "answers": ["192.0.2.41"]}),
+    # raw-event pointers: uid and community_id kept; an empty or over-long id left out; a number rejects the line
+    json.dumps({"ts": 1714521620, "id.orig_h": "10.0.0.6", "query": "cid.example.com", "uid": "CzZ9",
+                "community_id": "1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0="}),
+    json.dumps({"ts": 1714521621, "id.orig_h": "10.0.0.6", "query": "cid.example.com", "uid": "",
+                "community_id": "1:" + "x" * 300}),
+    json.dumps({"ts": 1714521622, "id.orig_h": "10.0.0.6", "query": "cid.example.com", "uid": 5}),
 ]
 
 
@@ -167,6 +174,10 @@ def test_shared_samples_give_the_same_graph(store: GraphStore, data_dir: Path, f
     assert new_acc == old_acc
     assert new_graph == old_graph
     assert old_acc["loaded"] > 20 and old_graph["edges"]
+    # Raw-event pointers (the uids) are part of the equal graphs: every QUERIED edge has some, none too many.
+    queried = [props for key, props in old_graph["edges"].items() if key[0] == "QUERIED"]
+    assert queried and all(0 < len(props["events"]) <= EVENTS_KEPT for props in queried)
+    assert any(len(props["events"]) > 1 for props in queried)
 
 
 @pytest.mark.parametrize("json_lines", [False, True])

@@ -696,6 +696,8 @@ def test_hunt_matches_plain_python(world_store: GraphStore, hunt: str, window: s
     query = Catalog().get(hunt)
     got = world_store.read(query.cypher_for(world_store.engine), query.bind({**raw, "since": since, "until": until}))
     expected = answer(since, until)
+    if "events" in query.header.columns:  # the seeded world's edges carry no raw-event ids (test_event_pointers)
+        expected = [{**row, "events": None} for row in expected]
     assert norm(got) == norm(expected)
     if window == "all":
         assert expected, f"the seeded graph gives {hunt} nothing to find; the comparison would be empty"

@@ -306,7 +306,11 @@ def _dedicated_store(creds: dict[str, str]) -> Iterator[GraphStore]:
         store.close()
 
 
-@pytest.mark.parametrize("outage", ["restart", "down-until-it-fails"])
+# CI runs the outage the issue names (stopped and restarted); GRAPHPIVOT_CRASH_LONG adds the one that outlasts the load.
+OUTAGES = ["restart", "down-until-it-fails"] if os.environ.get("GRAPHPIVOT_CRASH_LONG") else ["restart"]
+
+
+@pytest.mark.parametrize("outage", OUTAGES)
 def test_neo4j_stopped_mid_load(restart_case, outage: str) -> None:  # type: ignore[no-untyped-def]
     """Neo4j stopped while a load runs, then started again.
 

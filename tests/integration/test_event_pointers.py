@@ -24,7 +24,7 @@ from support import load, rows
 from graphpivot.cli.exposure import short_events, table_row
 from graphpivot.hunt.exposure import Exposure
 from graphpivot.hunt.model import Options
-from graphpivot.hunt.report import _findings_section
+from graphpivot.hunt.report import _findings_section, _Show
 from graphpivot.hunt.runner import Runner
 from graphpivot.schema import EVENTS_KEPT
 from graphpivot.store.base import GraphStore
@@ -167,7 +167,7 @@ def test_exposure_findings_show_the_events(store: GraphStore, data_dir: Path) ->
     assert len(uids) >= 2
     assert table_row(finding)["events"] == short_events(smallest(uids))
     assert table_row(finding, short=False)["events"] == " ".join(smallest(uids))
-    (line,) = [text for text in _findings_section([finding]) if "raw events" in text]
+    (line,) = [text for text in _findings_section([finding], _Show(defang=False)) if "raw events" in text]
     assert all(f"`{uid}`" in line for uid in smallest(uids))
 
 

@@ -43,7 +43,7 @@ from graphpivot.store.base import GraphStore
 from graphpivot.store.embedded import LadybugStore
 
 KILLS = int(os.environ.get("GRAPHPIVOT_CRASH_KILLS") or 3)
-LINES = int(os.environ.get("GRAPHPIVOT_CRASH_LINES") or 4_000)
+LINES = int(os.environ.get("GRAPHPIVOT_CRASH_LINES") or 6_000)
 SEED = int(os.environ.get("GRAPHPIVOT_CRASH_SEED") or 12)
 # Small batches, so the input is written in many transactions and a kill can fall between or inside them.
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "GRAPHPIVOT_BATCH_SIZE": "1500"}

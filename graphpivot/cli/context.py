@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from graphpivot.output import SafeConsole, markup_value
 
@@ -78,9 +77,14 @@ class State:
             store = self._open(read_only, reference, on_note or _note)
         except StoreUnavailable as exc:
             fail(str(exc))
+        lost: tuple[type[Exception], ...] = ()
+        if self.settings.resolved_engine == "neo4j":  # the driver (heavy to import) only when it is in use
+            from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
+
+            lost = (ServiceUnavailable, SessionExpired, TransientError)
         try:
             yield store
-        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+        except lost as exc:
             # The server went away (stopped, restarted, network) for longer than the driver's retries
             # last. Each batch is its own transaction and loads merge, so the same command run again
             # completes the graph; store.location is the URI without credentials (check_uri).

@@ -5,9 +5,12 @@ servers query most), each with its own working set of names it asks for again
 and again (85% of its queries) plus fresh names; popular "hub" domains with
 many subdomains and stable CDN CNAME chains onto shared address pools; a long
 tail of rare domains; DGA-like NXDOMAIN names, PTR lookups, IPv6 answers and
-the odd unanswered query. Deterministic for a given seed.
+the odd unanswered query. Deterministic for a given seed. ``--day N`` keeps the
+same network (clients, names, address pools) and draws another day of queries
+from it, N days later: what a daily load sees again and again.
 
     python bench/gen_zeek_dns.py --lines 1000000 --out bench/out/dns.log
+    python bench/gen_zeek_dns.py --lines 1000000 --day 3 --out bench/out/dns-day3.log
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import random
 import string
 import zlib
+from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 
@@ -134,7 +138,7 @@ def _cum(weights: list[float]) -> list[float]:
     return list(accumulate(weights))
 
 
-def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
+def generate(lines: int, out: Path, *, seed: int, json_lines: bool, day: int = 0) -> None:
     rng = random.Random(seed)
     hosts = [f"10.{rng.randint(0, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}" for _ in range(3000)]
     host_w = _cum([1.0 / (i + 1) ** 1.1 for i in range(len(hosts))])
@@ -190,13 +194,13 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
         query = rng.choice(working) if rng.random() < 0.85 else pick()
         return query, answers_for(query, qtype_name), 0, "NOERROR"
 
-    ts = 1_714_521_600.0
+    if day:  # the same network, another day's queries (day 0 keeps the stream it always had)
+        rng.seed(f"{seed}/day {day}")
+    ts = 1_714_521_600.0 + 86_400 * day
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         if not json_lines:
-            handle.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n")
-            handle.write("#open\t2024-05-01-00-00-00\n#fields\t" + "\t".join(FIELDS) + "\n")
-            handle.write("#types\t" + "\t".join(TYPES) + "\n")
+            handle.write(_header(ts))
         for i in range(lines):
             ts += rng.expovariate(12.0)
             client = rng.choices(hosts, cum_weights=host_w)[0]
@@ -206,7 +210,7 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
                 answers, rcode, rcode_name = [], None, None  # no response seen
             record = {
                 "ts": round(ts, 6),
-                "uid": f"C{i:017d}",
+                "uid": f"C{day:03d}{i:014d}" if day else f"C{i:017d}",
                 "id.orig_h": client,
                 "id.orig_p": rng.randint(1024, 65535),
                 "id.resp_h": rng.choice(resolvers),
@@ -236,7 +240,18 @@ def generate(lines: int, out: Path, *, seed: int, json_lines: bool) -> None:
                 else "\t".join(_tsv(record[f]) for f in FIELDS) + "\n"
             )
         if not json_lines:
-            handle.write("#close\t2024-05-02-00-00-00\n")
+            handle.write(f"#close\t{_stamp(ts)}\n")
+
+
+def _header(ts: float) -> str:
+    return (
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+        f"#open\t{_stamp(ts)}\n#fields\t" + "\t".join(FIELDS) + "\n#types\t" + "\t".join(TYPES) + "\n"
+    )
+
+
+def _stamp(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d-%H-%M-%S")
 
 
 def _tsv(value: object) -> str:
@@ -257,8 +272,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "dns.log")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="write Zeek JSON lines instead of TSV")
+    parser.add_argument("--day", type=int, default=0, help="another day of the same network, N days later")
     args = parser.parse_args()
-    generate(args.lines, args.out, seed=args.seed, json_lines=args.json)
+    generate(args.lines, args.out, seed=args.seed, json_lines=args.json, day=args.day)
     print(f"wrote {args.lines:,} lines to {args.out}")
 
 

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
     from graphpivot.store.neo4j import Neo4jStore
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_LOG = HERE / "out" / "dns.log"
+# Where generated files and benchmark databases go (bench/run.py's smoke test points it at a temporary folder).
+OUT = Path(os.environ.get("GRAPHPIVOT_BENCH_OUT") or HERE / "out")
+DEFAULT_LOG = OUT / "dns.log"
 PHASES = ("parse", "parse-small", "parse-half", "ladybug", "neo4j", "naive")
 LADYBUG_BUFFER_POOL_MB = 4096
 
@@ -182,7 +184,7 @@ def child(phase: str, log: Path, naive_lines: int) -> dict[str, Any]:
     if phase.startswith("parse"):
         result = run_graphpivot(log, None)
     elif phase == "ladybug":
-        store = fresh_ladybug(HERE / "out" / "bench.lbdb")
+        store = fresh_ladybug(OUT / "bench.lbdb")
         store.init_schema()
         result = run_graphpivot(log, store)
         store.close()

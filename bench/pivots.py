@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest_zeek_dns import HERE, calibrate, cleared_neo4j, fresh_ladybug
+from ingest_zeek_dns import HERE, OUT, calibrate, cleared_neo4j, fresh_ladybug
 from pivot_graph import PivotGraph, write_indicator_list
 
-OUT = HERE / "out"
 RESULTS = HERE / "RESULTS-pivots.md"
 QUERY_TIMEOUT = 600.0
 
@@ -205,6 +204,15 @@ def markdown(results: list[dict[str, Any]], command: str, calibration: float) ->
     return "\n".join(lines) + "\n"
 
 
+def run_engine(engine: str, scale: float, repeat: int, *, reuse: bool = False) -> dict[str, Any]:
+    """One engine's build and queries, in a process of its own (its peak RSS is its own)."""
+    command = [sys.executable, __file__, "--child", engine, "--scale", str(scale), "--repeat", str(repeat)]
+    done = subprocess.run(command + (["--reuse"] if reuse else []), check=True, capture_output=True, text=True,
+                          cwd=HERE)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
@@ -224,10 +232,7 @@ def main() -> None:
     for engine in args.engines.split(","):
         if engine == "neo4j" and not os.environ.get("GRAPHPIVOT_NEO4J_URI"):
             sys.exit("neo4j: set GRAPHPIVOT_NEO4J_URI (and _USER, _PASSWORD), or pass --engines ladybug")
-        command = [sys.executable, __file__, "--child", engine, "--scale", str(args.scale), "--repeat",
-                   str(args.repeat)] + (["--reuse"] if args.reuse else [])
-        done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=HERE)
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        results.append(run_engine(engine, args.scale, args.repeat, reuse=args.reuse))
         print(f"{engine}: done", file=sys.stderr)
     text = markdown(results, "python bench/pivots.py " + " ".join(sys.argv[1:]), calibration)
     print(text)
